@@ -1,0 +1,155 @@
+//! Messages that failed to send: `outbox/<name>.eml` (the exact bytes) beside
+//! `outbox/<name>.json` (transport, envelope, attempts, last error). The .json is written
+//! last, so an entry without one is an interrupted write and is ignored.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::message::Envelope;
+use crate::paths::write_atomic;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMeta {
+    pub transport: String,
+    pub kind: String,
+    pub envelope: Envelope,
+    pub message_id: String,
+    pub subject: String,
+    pub created: String,
+    pub attempts: u32,
+    pub last_attempt: String,
+    pub last_error: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxEntry {
+    pub name: String,
+    pub eml: PathBuf,
+    pub json: PathBuf,
+    pub meta: OutboxMeta,
+}
+
+pub struct Outbox {
+    pub dir: PathBuf,
+}
+
+pub fn now_rfc3339() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+impl Outbox {
+    pub fn new(dir: PathBuf) -> Self {
+        Outbox { dir }
+    }
+
+    pub fn put(&self, raw: &[u8], meta: &OutboxMeta) -> std::io::Result<PathBuf> {
+        let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let name = format!("{stamp}-{}", &id[..8]);
+        let eml = self.dir.join(format!("{name}.eml"));
+        write_atomic(&eml, raw)?;
+        self.write_meta(&self.dir.join(format!("{name}.json")), meta)?;
+        Ok(eml)
+    }
+
+    fn write_meta(&self, path: &Path, meta: &OutboxMeta) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+        write_atomic(path, &json)
+    }
+
+    pub fn list(&self) -> Vec<OutboxEntry> {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<OutboxEntry> = rd
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let json = e.path();
+                if json.extension()? != "json" {
+                    return None;
+                }
+                let name = json.file_stem()?.to_string_lossy().into_owned();
+                let eml = self.dir.join(format!("{name}.eml"));
+                if !eml.is_file() {
+                    return None;
+                }
+                let meta: OutboxMeta = serde_json::from_slice(&std::fs::read(&json).ok()?).ok()?;
+                Some(OutboxEntry {
+                    name,
+                    eml,
+                    json,
+                    meta,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    pub fn record_failure(&self, entry: &OutboxEntry, error: &str) -> std::io::Result<()> {
+        let mut meta = entry.meta.clone();
+        meta.attempts += 1;
+        meta.last_attempt = now_rfc3339();
+        meta.last_error = error.to_string();
+        self.write_meta(&entry.json, &meta)
+    }
+
+    /// Remove a delivered message: the .json first, so a crash in between leaves an
+    /// orphan .eml that `list` ignores rather than an entry that would be sent again.
+    pub fn remove(&self, entry: &OutboxEntry) -> std::io::Result<()> {
+        std::fs::remove_file(&entry.json)?;
+        std::fs::remove_file(&entry.eml)
+    }
+
+    /// One flush at a time: two concurrent flushes could each send the same message.
+    pub fn lock(&self) -> std::io::Result<FlushLock> {
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(".flush.lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => {
+                    let _ = std::fs::write(&path, std::process::id().to_string());
+                    return Ok(FlushLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let alive = pid
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if alive {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::WouldBlock,
+                            format!(
+                                "another flush is running (pid {}); lock {}",
+                                pid.trim(),
+                                path.display()
+                            ),
+                        ));
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::other(format!(
+            "cannot take {}",
+            path.display()
+        )))
+    }
+}
+
+pub struct FlushLock {
+    path: PathBuf,
+}
+
+impl Drop for FlushLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,142 @@
+//! Transports: one trait, one implementation per kind. Each gets the exact bytes built by
+//! `message::build` and the envelope, and answers with a typed receipt or a typed error
+//! that says whether trying again later could help.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+use crate::message::Envelope;
+
+pub mod file;
+pub mod sendmail;
+pub mod smtp;
+pub mod tls_probe;
+
+/// What the transport's far end said when it took the message.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Receipt {
+    /// Queue id (SMTP), message id (Gmail).
+    pub server_id: Option<String>,
+    /// The server's reply, e.g. "250 2.0.0 Ok: queued as 4XyZ12".
+    pub response: Option<String>,
+    /// Where a file transport wrote the message.
+    pub path: Option<PathBuf>,
+    /// Gmail's thread id.
+    pub thread_id: Option<String>,
+}
+
+/// The step at which a transport failed; `missive check` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Config,
+    Secret,
+    Connect,
+    Tls,
+    Auth,
+    Send,
+    Write,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Config => "configuration",
+            Stage::Secret => "reading the secret",
+            Stage::Connect => "connecting",
+            Stage::Tls => "TLS",
+            Stage::Auth => "authentication",
+            Stage::Send => "sending",
+            Stage::Write => "writing",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportError {
+    pub stage: Stage,
+    /// A later attempt may succeed (4xx, network, 5xx from an API); decides retry.
+    pub transient: bool,
+    /// The user must fix something on their side (bad config, missing login) before any
+    /// retry: exit 2 rather than 1.
+    pub user_fix: bool,
+    /// The server's reply code, when the failure was a reply (SMTP 4xx/5xx, HTTP status).
+    pub code: Option<u16>,
+    pub message: String,
+}
+
+impl TransportError {
+    pub fn new(stage: Stage, transient: bool, message: impl Into<String>) -> Self {
+        TransportError {
+            stage,
+            transient,
+            user_fix: false,
+            code: None,
+            message: message.into(),
+        }
+    }
+    pub fn user(stage: Stage, message: impl Into<String>) -> Self {
+        TransportError {
+            stage,
+            transient: false,
+            user_fix: true,
+            code: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.stage, self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// What `missive check` learned.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CheckReport {
+    /// Human-readable lines: "connected to ...", "TLS 1.3", "AUTH PLAIN accepted".
+    pub lines: Vec<String>,
+}
+
+/// Progress of one send, for the composer's progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    Connecting,
+    Authenticating,
+    /// Bytes handed over so far, of `total`.
+    Sending {
+        sent: u64,
+        total: u64,
+    },
+    Waiting,
+}
+
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
+
+pub fn no_progress(_: Progress) {}
+
+pub trait Transport: Send + Sync {
+    /// "smtp", "gmail", "file", "sendmail".
+    fn kind(&self) -> &'static str;
+
+    /// Largest message the far end takes, when known before sending.
+    fn size_limit(&self) -> Option<u64> {
+        None
+    }
+
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        raw: &'a [u8],
+        progress: ProgressFn<'a>,
+    ) -> BoxFuture<'a, Result<Receipt, TransportError>>;
+
+    /// Connect, negotiate, authenticate; send nothing.
+    fn check(&self) -> BoxFuture<'_, Result<CheckReport, TransportError>>;
+}

@@ -1,0 +1,412 @@
+//! SMTP over tokio + rustls, with lettre's connection doing the protocol. We drive the
+//! connection step by step (rather than `AsyncSmtpTransport::send`) so failures name the
+//! step, 4xx answers can be retried, and DATA streams in chunks with progress instead of
+//! copying the whole message once more.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use lettre::address::Address;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+
+use super::{CheckReport, Progress, ProgressFn, Receipt, Stage, Transport, TransportError};
+use crate::config::{AuthMech, Security, SmtpConfig};
+use crate::message::Envelope;
+use crate::secret::{self, Secret};
+
+/// Supplies XOAUTH2 access tokens (a `token_cmd`, or a Google login shared with a gmail
+/// transport).
+pub trait TokenProvider: Send + Sync {
+    /// The token, plus a line describing it for `missive check` (account, expiry).
+    fn access_token(&self) -> BoxFuture<'_, Result<(Secret, String), TransportError>>;
+}
+
+pub struct CmdToken {
+    pub transport: String,
+    pub cmd: String,
+}
+
+impl TokenProvider for CmdToken {
+    fn access_token(&self) -> BoxFuture<'_, Result<(Secret, String), TransportError>> {
+        Box::pin(async move {
+            let what = format!("transport {:?} token_cmd", self.transport);
+            let t = secret::from_command(&what, &self.cmd)
+                .await
+                .map_err(|m| TransportError::new(Stage::Secret, false, m))?;
+            Ok((t, format!("token from token_cmd {:?}", self.cmd)))
+        })
+    }
+}
+
+pub struct SmtpTransport {
+    pub name: String,
+    pub cfg: SmtpConfig,
+    pub token: Option<Arc<dyn TokenProvider>>,
+}
+
+/// Attempts for a transaction answered with 4xx, and the pause before each retry.
+const RETRY_DELAYS: &[Duration] = &[Duration::from_secs(1), Duration::from_secs(3)];
+/// DATA is written in pieces of this size: bounded extra memory and a progress tick each.
+const CHUNK: usize = 256 * 1024;
+
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    use std::error::Error as _;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> TransportError {
+    let msg = describe(e);
+    let stage = if e.is_tls() || msg.contains("certificate") || msg.contains("InvalidCertificate") {
+        Stage::Tls
+    } else {
+        stage
+    };
+    let transient =
+        e.is_transient() || e.is_timeout() || (!e.is_permanent() && stage == Stage::Connect);
+    let mut t = TransportError::new(stage, transient, msg);
+    t.code = e.status().map(|c| c.to_string().parse().unwrap_or(0));
+    t
+}
+
+/// The queue id a server put in its 250 reply, for the common formats.
+pub fn parse_queue_id(reply: &str) -> Option<String> {
+    let clean = |s: &str| {
+        let t: String = s
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+            .collect();
+        (!t.is_empty()).then_some(t)
+    };
+    let lower = reply.to_ascii_lowercase();
+    for marker in ["queued as ", "id=", "ok id="] {
+        if let Some(i) = lower.find(marker) {
+            if let Some(id) = reply[i + marker.len()..]
+                .split_whitespace()
+                .next()
+                .and_then(clean)
+            {
+                return Some(id);
+            }
+        }
+    }
+    // Gmail: "2.0.0 OK  1700000000 d2-20020a05600c4e0200b0040e3c1b6c5asi123456wmq.7 - gsmtp"
+    if lower.ends_with("- gsmtp") {
+        let words: Vec<&str> = reply.split_whitespace().collect();
+        if words.len() >= 3 {
+            return clean(words[words.len() - 3]);
+        }
+    }
+    None
+}
+
+fn response_text(r: &Response) -> String {
+    let code = r.code().to_string();
+    let lines: Vec<&str> = r.message().collect();
+    format!("{code} {}", lines.join(" "))
+}
+
+impl SmtpTransport {
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.cfg.timeout_secs.max(1))
+    }
+
+    fn tls_params(&self) -> Result<TlsParameters, TransportError> {
+        let mut b = TlsParameters::builder(self.cfg.host.clone());
+        if let Some(ca) = &self.cfg.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                TransportError::user(Stage::Config, format!("ca_file {}: {}", ca.display(), e))
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                TransportError::user(
+                    Stage::Config,
+                    format!(
+                        "ca_file {}: not a PEM certificate: {}",
+                        ca.display(),
+                        describe(&e)
+                    ),
+                )
+            })?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .map_err(|e| TransportError::new(Stage::Tls, false, describe(&e)))
+    }
+
+    async fn credentials(
+        &self,
+    ) -> Result<Option<(Credentials, Mechanism, String)>, TransportError> {
+        match self.cfg.auth {
+            AuthMech::Xoauth2 => {
+                let provider = self.token.as_ref().ok_or_else(|| {
+                    TransportError::user(Stage::Config, "xoauth2 without token_cmd or oauth")
+                })?;
+                let (token, info) = provider.access_token().await?;
+                let user = self.cfg.username.clone().unwrap_or_default();
+                Ok(Some((
+                    Credentials::new(user, token.expose().to_string()),
+                    Mechanism::Xoauth2,
+                    info,
+                )))
+            }
+            mech => {
+                let Some(user) = &self.cfg.username else {
+                    return Ok(None);
+                };
+                let pw = secret::resolve(&self.cfg.password, &self.name)
+                    .await
+                    .map_err(|m| TransportError::new(Stage::Secret, false, m))?
+                    .ok_or_else(|| TransportError::user(Stage::Config, "no password source"))?;
+                let m = if mech == AuthMech::Login {
+                    Mechanism::Login
+                } else {
+                    Mechanism::Plain
+                };
+                Ok(Some((
+                    Credentials::new(user.clone(), pw.expose().to_string()),
+                    m,
+                    String::new(),
+                )))
+            }
+        }
+    }
+
+    /// Connect, secure, authenticate. Returns the open connection and what was negotiated.
+    async fn open(
+        &self,
+        progress: ProgressFn<'_>,
+    ) -> Result<(AsyncSmtpConnection, Vec<String>), TransportError> {
+        let mut notes = Vec::new();
+        let hello = ClientId::default();
+        let addr = (self.cfg.host.as_str(), self.cfg.port);
+        progress(Progress::Connecting);
+        let implicit = match self.cfg.security {
+            Security::Tls => Some(self.tls_params()?),
+            _ => None,
+        };
+        let starttls = match self.cfg.security {
+            Security::StartTls => Some(self.tls_params()?),
+            _ => None,
+        };
+        let connect =
+            AsyncSmtpConnection::connect_tokio1(addr, Some(self.timeout()), &hello, implicit, None);
+        let mut conn = tokio::time::timeout(self.timeout() + Duration::from_secs(1), connect)
+            .await
+            .map_err(|_| {
+                TransportError::new(
+                    Stage::Connect,
+                    true,
+                    format!(
+                        "no answer from {}:{} within {:?}",
+                        self.cfg.host,
+                        self.cfg.port,
+                        self.timeout()
+                    ),
+                )
+            })?
+            .map_err(|e| {
+                let mut t = classify(Stage::Connect, &e);
+                t.message = format!("{}:{}: {}", self.cfg.host, self.cfg.port, t.message);
+                t
+            })?;
+        notes.push(format!("connected to {}:{}", self.cfg.host, self.cfg.port));
+        match self.cfg.security {
+            Security::Tls => notes.push("implicit TLS".into()),
+            Security::StartTls => {
+                let params = starttls
+                    .ok_or_else(|| TransportError::new(Stage::Tls, false, "no TLS parameters"))?;
+                if !conn.can_starttls() {
+                    conn.abort().await;
+                    return Err(TransportError::new(
+                        Stage::Tls,
+                        false,
+                        format!(
+                            "{} does not offer STARTTLS; refusing to send in clear text (set security = \"tls\" for port 465)",
+                            self.cfg.host
+                        ),
+                    ));
+                }
+                conn.starttls(params, &hello).await.map_err(|e| {
+                    let mut t = classify(Stage::Tls, &e);
+                    t.stage = Stage::Tls;
+                    t
+                })?;
+                notes.push("STARTTLS".into());
+            }
+            Security::None => notes.push("no TLS (plain text, loopback or allow_insecure)".into()),
+        }
+        if let Some((creds, mech, info)) = self.credentials().await? {
+            progress(Progress::Authenticating);
+            conn.auth(&[mech], &creds).await.map_err(|e| {
+                let mut t = classify(Stage::Auth, &e);
+                t.stage = Stage::Auth;
+                // A refused login does not fix itself by waiting.
+                if e.is_permanent() {
+                    t.transient = false;
+                }
+                t
+            })?;
+            notes.push(format!(
+                "AUTH {mech} accepted for {}",
+                self.cfg.username.as_deref().unwrap_or("")
+            ));
+            if !info.is_empty() {
+                notes.push(info);
+            }
+        }
+        Ok((conn, notes))
+    }
+
+    async fn transaction(
+        &self,
+        envelope: &Envelope,
+        raw: &[u8],
+        progress: ProgressFn<'_>,
+    ) -> Result<Response, TransportError> {
+        let (mut conn, _) = self.open(progress).await?;
+        let res = self.deliver(&mut conn, envelope, raw, progress).await;
+        match &res {
+            Ok(_) => {
+                let _ = conn.quit().await;
+            }
+            Err(_) => conn.abort().await,
+        }
+        res
+    }
+
+    async fn deliver(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        envelope: &Envelope,
+        raw: &[u8],
+        progress: ProgressFn<'_>,
+    ) -> Result<Response, TransportError> {
+        let send_err = |e: lettre::transport::smtp::Error| {
+            let mut t = classify(Stage::Send, &e);
+            t.stage = Stage::Send;
+            t
+        };
+        let parse = |a: &str| {
+            a.parse::<Address>()
+                .map_err(|e| TransportError::new(Stage::Send, false, format!("address {a:?}: {e}")))
+        };
+        let mut params = Vec::new();
+        if !raw.is_ascii() {
+            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        conn.command(Mail::new(Some(parse(&envelope.from)?), params))
+            .await
+            .map_err(send_err)?;
+        for rcpt in &envelope.to {
+            conn.command(Rcpt::new(parse(rcpt)?, vec![]))
+                .await
+                .map_err(|e| {
+                    let mut t = send_err(e);
+                    t.message = format!("recipient {rcpt}: {}", t.message);
+                    t
+                })?;
+        }
+        conn.command(Data).await.map_err(send_err)?;
+        let total = raw.len() as u64;
+        let mut sent = 0u64;
+        let chunks = raw.chunks(CHUNK).map(|c| {
+            progress(Progress::Sending { sent, total });
+            sent += c.len() as u64;
+            c
+        });
+        let r = conn.message_iter(chunks).await.map_err(send_err)?;
+        progress(Progress::Sending { sent: total, total });
+        Ok(r)
+    }
+}
+
+impl Transport for SmtpTransport {
+    fn kind(&self) -> &'static str {
+        "smtp"
+    }
+
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        raw: &'a [u8],
+        progress: ProgressFn<'a>,
+    ) -> BoxFuture<'a, Result<Receipt, TransportError>> {
+        Box::pin(async move {
+            let mut attempt = 0;
+            loop {
+                match self.transaction(envelope, raw, progress).await {
+                    Ok(r) => {
+                        let response = response_text(&r);
+                        return Ok(Receipt {
+                            server_id: parse_queue_id(&response),
+                            response: Some(response),
+                            ..Default::default()
+                        });
+                    }
+                    // Only a 4xx reply is retried here: a dropped connection may or may not
+                    // have delivered, so it goes to the outbox for an explicit flush.
+                    Err(e) if matches!(e.code, Some(400..=499)) && attempt < RETRY_DELAYS.len() => {
+                        tracing::info!(transport = %self.name, attempt, error = %e, "4xx answer, retrying");
+                        progress(Progress::Waiting);
+                        tokio::time::sleep(RETRY_DELAYS[attempt]).await;
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<CheckReport, TransportError>> {
+        Box::pin(async move {
+            let mut lines = Vec::new();
+            if self.cfg.security != Security::None {
+                lines.push(crate::transport::tls_probe::probe(&self.cfg).await?);
+            }
+            let (mut conn, notes) = self.open(&super::no_progress).await?;
+            lines.extend(notes);
+            if self.cfg.username.is_none() {
+                lines.push("no authentication configured".into());
+            }
+            let _ = conn.quit().await;
+            Ok(CheckReport { lines })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_queue_id;
+
+    #[test]
+    fn queue_ids() {
+        assert_eq!(
+            parse_queue_id("250 2.0.0 Ok: queued as 4XyZ12").as_deref(),
+            Some("4XyZ12")
+        );
+        assert_eq!(
+            parse_queue_id("250 2.0.0 OK  1700000000 d2-20020a05600c4e02b.7 - gsmtp").as_deref(),
+            Some("d2-20020a05600c4e02b.7")
+        );
+        assert_eq!(
+            parse_queue_id("250 OK id=1rABCd-000123-4x").as_deref(),
+            Some("1rABCd-000123-4x")
+        );
+        assert_eq!(parse_queue_id("250 OK"), None);
+    }
+}

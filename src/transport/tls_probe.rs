@@ -1,0 +1,140 @@
+//! `missive check` reports the TLS version and cipher, which lettre's connection does not
+//! expose; this opens a separate connection just far enough to complete the handshake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::{Stage, TransportError};
+use crate::config::{Security, SmtpConfig};
+
+fn tls_err(m: impl Into<String>) -> TransportError {
+    TransportError::new(Stage::Tls, false, m)
+}
+
+pub fn client_config(
+    ca_file: Option<&std::path::Path>,
+) -> Result<rustls::ClientConfig, TransportError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(ca) = ca_file {
+        let certs = CertificateDer::pem_file_iter(ca).map_err(|e| {
+            TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
+        })?;
+        for c in certs {
+            let c = c.map_err(|e| {
+                TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
+            })?;
+            roots.add(c).map_err(|e| {
+                TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+async fn read_reply(r: &mut BufReader<TcpStream>) -> Result<(u16, String), TransportError> {
+    let mut all = String::new();
+    loop {
+        let mut line = String::new();
+        let n = r
+            .read_line(&mut line)
+            .await
+            .map_err(|e| TransportError::new(Stage::Connect, true, e.to_string()))?;
+        if n == 0 {
+            return Err(TransportError::new(
+                Stage::Connect,
+                true,
+                "connection closed by server",
+            ));
+        }
+        all.push_str(&line);
+        if line.len() < 4 || line.as_bytes()[3] != b'-' {
+            let code = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            return Ok((code, all));
+        }
+    }
+}
+
+/// Returns a line like "TLS 1.3, TLS13_AES_256_GCM_SHA384, certificate for smtp.example.com verified".
+pub async fn probe(cfg: &SmtpConfig) -> Result<String, TransportError> {
+    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
+    let config = client_config(cfg.ca_file.as_deref())?;
+    let fut = async {
+        let tcp = TcpStream::connect((cfg.host.as_str(), cfg.port))
+            .await
+            .map_err(|e| {
+                TransportError::new(
+                    Stage::Connect,
+                    true,
+                    format!("{}:{}: {e}", cfg.host, cfg.port),
+                )
+            })?;
+        let tcp = if cfg.security == Security::StartTls {
+            let mut r = BufReader::new(tcp);
+            read_reply(&mut r).await?;
+            r.get_mut()
+                .write_all(b"EHLO missive.check\r\n")
+                .await
+                .map_err(|e| TransportError::new(Stage::Connect, true, e.to_string()))?;
+            let (_, ehlo) = read_reply(&mut r).await?;
+            if !ehlo.to_ascii_uppercase().contains("STARTTLS") {
+                return Err(tls_err(format!("{} does not offer STARTTLS", cfg.host)));
+            }
+            r.get_mut()
+                .write_all(b"STARTTLS\r\n")
+                .await
+                .map_err(|e| TransportError::new(Stage::Connect, true, e.to_string()))?;
+            let (code, text) = read_reply(&mut r).await?;
+            if code != 220 {
+                return Err(tls_err(format!("STARTTLS refused: {}", text.trim())));
+            }
+            r.into_inner()
+        } else {
+            tcp
+        };
+        let name = ServerName::try_from(cfg.host.clone())
+            .map_err(|e| tls_err(format!("{}: {e}", cfg.host)))?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let mut tls = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| tls_err(format!("handshake with {}: {e}", cfg.host)))?;
+        let (_, conn) = tls.get_ref();
+        let version = match conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_string(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2".to_string(),
+            Some(v) => format!("{v:?}"),
+            None => "TLS".to_string(),
+        };
+        let suite = conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default();
+        let _ = tls.shutdown().await;
+        Ok(format!(
+            "{version}, {suite}, certificate for {} verified",
+            cfg.host
+        ))
+    };
+    tokio::time::timeout(timeout, fut).await.map_err(|_| {
+        TransportError::new(
+            Stage::Connect,
+            true,
+            format!(
+                "no answer from {}:{} within {timeout:?}",
+                cfg.host, cfg.port
+            ),
+        )
+    })?
+}
