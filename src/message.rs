@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Body, Mailbox, Mailboxes, MultiPart, SinglePart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Body, Mailbox, Mailboxes, MultiPart, SinglePart};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 
 /// Everything a person can put into a message. Recipient fields hold what was typed;
@@ -122,11 +125,14 @@ pub fn parse_mailboxes(
         if entry.trim().is_empty() {
             continue;
         }
-        let list: Mailboxes = entry.parse().map_err(|e| MessageError::Address {
-            field,
-            value: entry.trim().to_string(),
-            reason: format!("{e}"),
-        })?;
+        let list: Mailboxes =
+            entry
+                .parse()
+                .map_err(|e: lettre::address::AddressError| MessageError::Address {
+                    field,
+                    value: entry.trim().to_string(),
+                    reason: address_reason(&e.to_string()),
+                })?;
         // lettre accepts a list like "a@b.c,,"; re-check each address so the error names it.
         out.extend(list);
     }
@@ -135,11 +141,23 @@ pub fn parse_mailboxes(
 
 pub fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, MessageError> {
     check_line_breaks(field, value)?;
-    value.trim().parse().map_err(|e| MessageError::Address {
-        field,
-        value: value.trim().to_string(),
-        reason: format!("{e}"),
-    })
+    value
+        .trim()
+        .parse::<Mailbox>()
+        .map_err(|e| MessageError::Address {
+            field,
+            value: value.trim().to_string(),
+            reason: address_reason(&e.to_string()),
+        })
+}
+
+/// lettre's parse errors are terse ("Invalid input"); say what is expected.
+fn address_reason(e: &str) -> String {
+    if e.eq_ignore_ascii_case("invalid input") {
+        "not an address like \"Name <name@example.com>\" or name@example.com".into()
+    } else {
+        e.to_string()
+    }
 }
 
 /// Split "Name: value" as given to `--header`.
@@ -181,28 +199,115 @@ pub fn new_message_id(from: &Mailbox) -> String {
     )
 }
 
-/// A text body. Forced to quoted-printable when a line starts with "From " so that mbox
-/// readers don't mangle it (">From "); lettre otherwise picks 7bit/QP/base64 itself and
-/// keeps lines within 998 octets.
+/// A text body. lettre picks 7bit, quoted-printable or base64 and keeps lines within 998
+/// octets; we take over when a line starts with "From " (mbox readers would turn it into
+/// ">From ", so it is written "=46rom " in quoted-printable) and when lettre would pick
+/// 8bit, which is not 7-bit clean.
 fn text_body(text: &str) -> Body {
     let from_line = text.starts_with("From ") || text.contains("\nFrom ");
-    if from_line {
-        if let Ok(body) =
-            Body::new_with_encoding(text.to_string(), ContentTransferEncoding::QuotedPrintable)
-        {
+    if !from_line {
+        let body = Body::new(text.to_string());
+        if body.encoding() != ContentTransferEncoding::EightBit {
             return body;
         }
     }
-    let body = Body::new(text.to_string());
-    // 8bit is not 7-bit clean; prefer QP for mostly-ASCII text.
-    if body.encoding() == ContentTransferEncoding::EightBit {
-        if let Ok(qp) =
-            Body::new_with_encoding(text.to_string(), ContentTransferEncoding::QuotedPrintable)
-        {
-            return qp;
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let encoded = quoted_printable::encode(crlf.as_bytes());
+    let mut out = Vec::with_capacity(encoded.len() + 16);
+    for (i, line) in encoded.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        match line.strip_prefix(b"From ") {
+            Some(rest) => {
+                out.extend_from_slice(b"=46rom ");
+                out.extend_from_slice(rest);
+            }
+            None => out.extend_from_slice(line),
         }
     }
-    body
+    Body::dangerous_pre_encoded(out, ContentTransferEncoding::QuotedPrintable)
+}
+
+/// RFC 2231 attr-char: everything else in a file name is percent-encoded.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `Content-Disposition: attachment; filename=...` with the file name as SPEC wants it:
+/// a quoted string when it is plain ASCII, else RFC 2231 `filename*=utf-8''...` (split
+/// into `filename*0*=`, `filename*1*=` ... only when too long for one line). lettre's own
+/// header always uses the numbered form.
+#[derive(Clone, Debug)]
+struct AttachmentDisposition(HeaderValue);
+
+impl AttachmentDisposition {
+    fn new(file_name: &str) -> Self {
+        let name: String = file_name
+            .chars()
+            .map(|c| if c.is_control() { '_' } else { c })
+            .collect();
+        let plain = name.bytes().all(|b| (0x20..0x7f).contains(&b)) && name.len() <= 60;
+        let encoded = if plain {
+            let q = name.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("attachment; filename=\"{q}\"")
+        } else {
+            let pct = utf8_percent_encode(&name, ATTR_CHAR).to_string();
+            let value = format!("utf-8''{pct}");
+            if value.len() <= 60 {
+                format!("attachment;\r\n filename*={value}")
+            } else {
+                // Readers decode each continuation on its own, so cut between characters,
+                // never inside one.
+                let mut parts = vec![String::from("utf-8''")];
+                let mut buf = [0u8; 4];
+                for c in name.chars() {
+                    let enc = utf8_percent_encode(c.encode_utf8(&mut buf), ATTR_CHAR).to_string();
+                    if parts.last().is_some_and(|p| p.len() + enc.len() > 60) {
+                        parts.push(String::new());
+                    }
+                    if let Some(p) = parts.last_mut() {
+                        p.push_str(&enc);
+                    }
+                }
+                let params: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("filename*{i}*={p}"))
+                    .collect();
+                format!("attachment;\r\n {}", params.join(";\r\n "))
+            }
+        };
+        AttachmentDisposition(HeaderValue::dangerous_new_pre_encoded(
+            Self::name(),
+            name,
+            encoded,
+        ))
+    }
+}
+
+impl Header for AttachmentDisposition {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Disposition")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AttachmentDisposition::new(s))
+    }
+
+    fn display(&self) -> HeaderValue {
+        self.0.clone()
+    }
 }
 
 fn read_attachment(spec: &AttachmentSpec) -> Result<(Vec<u8>, ContentType), MessageError> {
@@ -345,7 +450,12 @@ pub fn build(draft: &Draft, from: &str) -> Result<Built, MessageError> {
     for spec in &draft.attachments {
         let (bytes, ct) = read_attachment(spec)?;
         // Vec<u8> is always base64; the raw bytes are dropped right after encoding.
-        attachments.push(Attachment::new(spec.file_name()).body(Body::new(bytes), ct));
+        attachments.push(
+            SinglePart::builder()
+                .header(ct)
+                .header(AttachmentDisposition::new(&spec.file_name()))
+                .body(Body::new(bytes)),
+        );
     }
 
     enum Content {
@@ -391,6 +501,7 @@ pub fn build(draft: &Draft, from: &str) -> Result<Built, MessageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_parser::MimeHeaders;
 
     fn draft() -> Draft {
         Draft {
@@ -452,6 +563,64 @@ mod tests {
         assert_eq!(
             build(&d, "a@example.com").unwrap_err(),
             MessageError::NoRecipient
+        );
+    }
+
+    #[test]
+    fn round_trips_through_an_independent_parser() {
+        let dir = tempfile::tempdir().unwrap();
+        let long_name = format!("{}.pdf", "아주 긴 파일 이름입니다 ".repeat(4));
+        let short_name = "보고서 2026.pdf";
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        for n in [&long_name, &short_name.to_string()] {
+            std::fs::write(dir.path().join(n), &bytes).unwrap();
+        }
+        let text = format!("From the start\n{}\n.\nFrom me ü\n", "y".repeat(1500));
+        let d = Draft {
+            to: vec!["홍길동 <gildong@example.com>".into()],
+            subject: "회의 자료 보냅니다".into(),
+            text: Some(text.clone()),
+            html: Some("<p>회의</p>".into()),
+            attachments: vec![
+                AttachmentSpec::new(dir.path().join(short_name)),
+                AttachmentSpec::new(dir.path().join(&long_name)),
+            ],
+            ..Default::default()
+        };
+        let b = build(&d, "Ada <ada@example.com>").unwrap();
+        assert!(b.raw.is_ascii(), "not 7-bit clean");
+        assert!(b.raw.split(|&c| c == b'\n').all(|l| l.len() <= 998));
+        let raw = String::from_utf8(b.raw.clone()).unwrap();
+        assert!(raw.contains("filename*=utf-8''%EB%B3%B4"), "{raw}");
+        assert!(!raw.contains("\nFrom "), "an unescaped From_ line");
+
+        let m = mail_parser::MessageParser::default().parse(&b.raw).unwrap();
+        assert_eq!(m.subject(), Some("회의 자료 보냅니다"));
+        let to = m.to().unwrap().first().unwrap();
+        assert_eq!(to.name(), Some("홍길동"));
+        assert_eq!(m.body_text(0).unwrap().replace("\r\n", "\n"), text);
+        assert_eq!(m.body_html(0).unwrap(), "<p>회의</p>");
+        let names: Vec<_> = m
+            .attachments()
+            .map(|a| a.attachment_name().unwrap().to_string())
+            .collect();
+        assert_eq!(names, vec![short_name.to_string(), long_name.clone()]);
+        for a in m.attachments() {
+            assert_eq!(a.contents(), &bytes[..]);
+        }
+    }
+
+    #[test]
+    fn markdown_derives_html() {
+        let mut d = draft();
+        d.text = Some("# Title\n\n*hi*".into());
+        d.markdown = true;
+        let b = build(&d, "a@example.com").unwrap();
+        let m = mail_parser::MessageParser::default().parse(&b.raw).unwrap();
+        assert!(m.body_html(0).unwrap().contains("<h1>Title</h1>"));
+        assert_eq!(
+            m.body_text(0).unwrap().replace("\r\n", "\n"),
+            "# Title\n\n*hi*"
         );
     }
 }
