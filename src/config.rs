@@ -558,13 +558,15 @@ fn transport(
                     "starttls" => Security::StartTls,
                     "tls" => Security::Tls,
                     "none" => Security::None,
-                    other => return Err(ctx.err(
-                        Some(v.span()),
-                        &key("security"),
-                        format!(
+                    other => {
+                        return Err(ctx.err(
+                            Some(v.span()),
+                            &key("security"),
+                            format!(
                             "unknown value {other:?}; expected \"starttls\", \"tls\" or \"none\""
                         ),
-                    )),
+                        ))
+                    }
                 },
             };
             let port = t
@@ -600,13 +602,15 @@ fn transport(
                     "plain" => AuthMech::Plain,
                     "login" => AuthMech::Login,
                     "xoauth2" => AuthMech::Xoauth2,
-                    other => return Err(ctx.err(
-                        Some(v.span()),
-                        &key("auth"),
-                        format!(
+                    other => {
+                        return Err(ctx.err(
+                            Some(v.span()),
+                            &key("auth"),
+                            format!(
                             "unknown value {other:?}; expected \"plain\", \"login\" or \"xoauth2\""
                         ),
-                    )),
+                        ))
+                    }
                 },
             };
             let sources: Vec<(&str, Range<usize>)> = [
@@ -810,5 +814,13 @@ mod tests {
     fn secrets_are_redacted_in_debug() {
         let c = parse("[transport.w]\nkind = \"smtp\"\nhost = \"h\"\nusername = \"u\"\npassword = \"hunter2\"\n").unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let c = parse(include_str!("../assets/config.example.toml")).unwrap();
+        assert_eq!(c.default.as_deref(), Some("gmail"));
+        assert!(matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2));
+        assert_eq!(c.transports.len(), 6);
     }
 }
