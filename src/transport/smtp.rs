@@ -115,6 +115,23 @@ pub fn parse_queue_id(reply: &str) -> Option<String> {
     None
 }
 
+/// lettre applies its timeout to connecting only; every later step gets one here, so a
+/// server that stalls mid-conversation fails the send instead of hanging it.
+async fn timed<T>(
+    stage: Stage,
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+        Err(TransportError::new(
+            stage,
+            true,
+            format!("no answer to {what} within {limit:?}"),
+        ))
+    })
+}
+
 fn response_text(r: &Response) -> String {
     let code = r.code().to_string();
     let lines: Vec<&str> = r.message().collect();
@@ -241,26 +258,32 @@ impl SmtpTransport {
                         ),
                     ));
                 }
-                conn.starttls(params, &hello).await.map_err(|e| {
-                    let mut t = classify(Stage::Tls, &e);
-                    t.stage = Stage::Tls;
-                    t
-                })?;
+                timed(Stage::Tls, self.timeout(), "STARTTLS", async {
+                    conn.starttls(params, &hello).await.map_err(|e| {
+                        let mut t = classify(Stage::Tls, &e);
+                        t.stage = Stage::Tls;
+                        t
+                    })
+                })
+                .await?;
                 notes.push("STARTTLS".into());
             }
             Security::None => notes.push("no TLS (plain text, loopback or allow_insecure)".into()),
         }
         if let Some((creds, mech, info)) = self.credentials().await? {
             progress(Progress::Authenticating);
-            conn.auth(&[mech], &creds).await.map_err(|e| {
-                let mut t = classify(Stage::Auth, &e);
-                t.stage = Stage::Auth;
-                // A refused login does not fix itself by waiting.
-                if e.is_permanent() {
-                    t.transient = false;
-                }
-                t
-            })?;
+            timed(Stage::Auth, self.timeout(), "AUTH", async {
+                conn.auth(&[mech], &creds).await.map_err(|e| {
+                    let mut t = classify(Stage::Auth, &e);
+                    t.stage = Stage::Auth;
+                    // A refused login does not fix itself by waiting.
+                    if e.is_permanent() {
+                        t.transient = false;
+                    }
+                    t
+                })
+            })
+            .await?;
             notes.push(format!(
                 "AUTH {mech} accepted for {}",
                 self.cfg.username.as_deref().unwrap_or("")
@@ -309,19 +332,29 @@ impl SmtpTransport {
         if !raw.is_ascii() {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        conn.command(Mail::new(Some(parse(&envelope.from)?), params))
-            .await
-            .map_err(send_err)?;
-        for rcpt in &envelope.to {
-            conn.command(Rcpt::new(parse(rcpt)?, vec![]))
+        let limit = self.timeout();
+        let from = parse(&envelope.from)?;
+        timed(Stage::Send, limit, "MAIL FROM", async {
+            conn.command(Mail::new(Some(from), params))
                 .await
-                .map_err(|e| {
+                .map_err(send_err)
+        })
+        .await?;
+        for rcpt in &envelope.to {
+            let addr = parse(rcpt)?;
+            timed(Stage::Send, limit, "RCPT TO", async {
+                conn.command(Rcpt::new(addr, vec![])).await.map_err(|e| {
                     let mut t = send_err(e);
                     t.message = format!("recipient {rcpt}: {}", t.message);
                     t
-                })?;
+                })
+            })
+            .await?;
         }
-        conn.command(Data).await.map_err(send_err)?;
+        timed(Stage::Send, limit, "DATA", async {
+            conn.command(Data).await.map_err(send_err)
+        })
+        .await?;
         let total = raw.len() as u64;
         let mut sent = 0u64;
         let chunks = raw.chunks(CHUNK).map(|c| {
@@ -329,7 +362,12 @@ impl SmtpTransport {
             sent += c.len() as u64;
             c
         });
-        let r = conn.message_iter(chunks).await.map_err(send_err)?;
+        // The body may legitimately take a while on a slow link: allow 64 KiB/s on top.
+        let body_limit = limit + Duration::from_secs(total / (64 * 1024));
+        let r = timed(Stage::Send, body_limit, "the message body", async {
+            conn.message_iter(chunks).await.map_err(send_err)
+        })
+        .await?;
         progress(Progress::Sending { sent: total, total });
         Ok(r)
     }
