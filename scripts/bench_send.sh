@@ -10,11 +10,12 @@ N=${N:-7}
 cargo build --release --quiet
 BIN=$PWD/target/release/missive
 WORK=$(mktemp -d)
-trap 'kill $SINK_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SINK_PID=
+trap '[ -n "$SINK_PID" ] && kill $SINK_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export XDG_CONFIG_HOME=$WORK/cfg XDG_DATA_HOME=$WORK/data
 
 head -c $((25 * 1024 * 1024)) /dev/urandom > "$WORK/report.pdf"
-yes "see the attached report" | head -n 100 > "$WORK/note.txt"
+for _ in $(seq 100); do echo "see the attached report"; done > "$WORK/note.txt"
 
 # The sink: readiness is its READY line, read through a fifo.
 mkfifo "$WORK/ready"
