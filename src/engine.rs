@@ -126,7 +126,9 @@ impl Engine {
     pub fn prepare(&self, draft: &Draft, transport: Option<&str>) -> Result<Prepared, InputError> {
         let tc = self.transport_config(transport)?;
         let from = self.resolve_from(draft, tc);
-        let built = message::build(draft, &from)?;
+        // The Gmail API has no envelope: Bcc must be in the bytes it gets (it strips it).
+        let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_));
+        let built = message::build_with(draft, &from, keep_bcc)?;
         let size_limit = size_limit(&tc.kind);
         Ok(Prepared {
             built,

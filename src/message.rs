@@ -379,8 +379,14 @@ fn check_header(name: &str, value: &str) -> Result<HeaderName, MessageError> {
 }
 
 /// Build the exact RFC 5322 bytes for `draft`, sent from `from` (already resolved from
-/// flag, transport and config).
+/// flag, transport and config). Bcc stays out of the headers.
 pub fn build(draft: &Draft, from: &str) -> Result<Built, MessageError> {
+    build_with(draft, from, false)
+}
+
+/// As `build`; `keep_bcc` writes the Bcc header too, for transports with no envelope
+/// (the Gmail API delivers to the headers' recipients and strips Bcc itself).
+pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, MessageError> {
     validate_fields(draft)?;
     let from_mb = parse_mailbox("From", from)?;
     let to = parse_mailboxes("To", &draft.to)?;
@@ -409,6 +415,9 @@ pub fn build(draft: &Draft, from: &str) -> Result<Built, MessageError> {
     }
     for m in &bcc {
         builder = builder.bcc(m.clone());
+    }
+    if keep_bcc && !bcc.is_empty() {
+        builder = builder.keep_bcc();
     }
     for (name, value) in &draft.headers {
         let hn = check_header(name, value)?;
@@ -536,6 +545,18 @@ mod tests {
         let raw = String::from_utf8(b.raw).unwrap();
         assert!(!raw.to_ascii_lowercase().contains("secret@example.com"));
         assert!(b.envelope.to.contains(&"secret@example.com".to_string()));
+    }
+
+    #[test]
+    fn keep_bcc_writes_the_header() {
+        let mut d = draft();
+        d.bcc = vec!["secret@example.com".into()];
+        let b = build_with(&d, "a@example.com", true).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&b.raw).unwrap();
+        assert_eq!(
+            m.bcc().unwrap().first().unwrap().address(),
+            Some("secret@example.com")
+        );
     }
 
     #[test]
