@@ -269,12 +269,7 @@ pub fn main() -> i32 {
 }
 
 fn compose(engine: &Engine, args: &MessageArgs, draft: Option<&str>, mailto: Option<&str>) -> i32 {
-    let _ = (engine, args, draft, mailto);
-    let _ = writeln!(
-        std::io::stderr(),
-        "missive: the composer is not built yet; use `missive send` or `missive preview` (see `missive --help`)"
-    );
-    EXIT_INPUT
+    crate::ui::run(engine, args, draft, mailto)
 }
 
 fn prepare(engine: &Engine, args: &MessageArgs) -> Result<Prepared, InputError> {

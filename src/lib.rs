@@ -13,3 +13,4 @@ pub mod outbox;
 pub mod paths;
 pub mod secret;
 pub mod transport;
+pub mod ui;

@@ -1,0 +1,146 @@
+//! Help (F1): every key.
+
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{frame, scroll_key, sized};
+use crate::ui::app::Action;
+
+/// (key, what it does); an empty key starts a section.
+pub const KEYS: &[(&str, &str)] = &[
+    ("", "Composer"),
+    (
+        "Tab / Shift-Tab",
+        "next / previous pane (a mouse click focuses a pane too)",
+    ),
+    ("Enter, ↑ ↓", "in a header field: next / previous field"),
+    ("Ctrl-O", "attachment picker"),
+    ("Delete", "in Attachments: remove the selected attachment"),
+    ("↑ ↓, Enter", "in Attachments: select, open the picker"),
+    (
+        "Ctrl-T",
+        "transport switcher (From follows it unless you edited From)",
+    ),
+    (
+        "Ctrl-P",
+        "MIME preview: parts, encodings, sizes, headers, HTML as text",
+    ),
+    (
+        "Ctrl-E",
+        "edit the focused body (Text or HTML) in $VISUAL / $EDITOR",
+    ),
+    (
+        "Ctrl-S",
+        "save the draft now (drafts are also saved while you type)",
+    ),
+    ("Ctrl-Y", "send: confirm, then send with progress"),
+    ("F1", "this help"),
+    ("Ctrl-Q", "quit (asks what to do with your changes)"),
+    ("", "Editing text"),
+    ("Ctrl-U / Ctrl-Z, Ctrl-R", "undo, redo"),
+    ("Shift-arrows", "select text"),
+    (
+        "Ctrl-C, Ctrl-X, Ctrl-V",
+        "copy, cut, paste the selection (terminal paste works too)",
+    ),
+    ("Ctrl-A / Home, End", "start / end of line"),
+    (
+        "Ctrl-K, Ctrl-J, Ctrl-W",
+        "delete to end of line, to start of line, word before",
+    ),
+    ("Alt-F / Alt-B", "word forward / back"),
+    (
+        "PgUp / PgDn, Alt-< Alt->",
+        "scroll, top / bottom of the body",
+    ),
+    ("", "Attachment picker"),
+    ("type", "filter the list (fuzzy)"),
+    ("Enter", "add the file, or open the directory"),
+    (
+        "Backspace",
+        "delete a filter character; with no filter, go up",
+    ),
+    ("Alt-H", "show / hide hidden files"),
+    ("Esc", "close"),
+    ("", "Transport switcher"),
+    ("↑ ↓ Enter, 1-9", "choose a transport"),
+    ("", "Preview, help"),
+    ("↑ ↓ PgUp PgDn Home End", "scroll"),
+    ("Esc", "close"),
+    ("", "Send confirmation"),
+    ("Enter / y", "send"),
+    ("Esc / n", "back to the message"),
+];
+
+pub struct Help {
+    pub scroll: usize,
+    screen: Rect,
+}
+
+fn area(screen: Rect) -> Rect {
+    sized(screen, 84, 90, 60, 14)
+}
+
+impl Help {
+    pub fn new(screen: Rect) -> Help {
+        Help { scroll: 0, screen }
+    }
+
+    pub fn set_screen(&mut self, screen: Rect) {
+        self.screen = screen;
+        self.scroll = self.scroll.min(KEYS.len().saturating_sub(self.page()));
+    }
+
+    fn page(&self) -> usize {
+        area(self.screen).height.saturating_sub(2) as usize
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Action> {
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter | KeyCode::F(1) => {
+                Some(Action::ClosePopup)
+            }
+            _ => {
+                let page = self.page();
+                scroll_key(&mut self.scroll, &key, KEYS.len(), page);
+                None
+            }
+        }
+    }
+
+    pub fn render(&self, screen: Rect, buf: &mut Buffer) {
+        let a = area(screen);
+        let keys = if KEYS.len() > self.page() {
+            "↑↓ scroll · Esc close"
+        } else {
+            "Esc close"
+        };
+        let inner = frame(a, buf, "Keys", keys, Color::Green);
+        let key_w = 26usize;
+        let lines: Vec<Line> = KEYS
+            .iter()
+            .skip(self.scroll)
+            .take(inner.height as usize)
+            .map(|(k, what)| {
+                if k.is_empty() {
+                    Line::from(Span::styled(
+                        what.to_string(),
+                        Style::default()
+                            .fg(Color::Yellow)
+                            .add_modifier(Modifier::BOLD),
+                    ))
+                } else {
+                    Line::from(vec![
+                        Span::styled(format!("  {k:<key_w$}"), Style::default().fg(Color::Cyan)),
+                        Span::raw(what.to_string()),
+                    ])
+                }
+            })
+            .collect();
+        Paragraph::new(lines).render(inner, buf);
+    }
+}
