@@ -189,6 +189,8 @@ pub enum QuitKind {
 pub enum DraftState {
     /// Nothing saved yet.
     New,
+    /// Opened from a saved draft, unchanged since.
+    Reopened,
     Saving,
     Saved(String),
     Failed(String),
@@ -363,7 +365,7 @@ impl App {
             popups: Vec::new(),
             draft_id: init.draft_id,
             draft_state: if init.reopened {
-                DraftState::Saved("reopened".into())
+                DraftState::Reopened
             } else {
                 DraftState::New
             },
@@ -872,7 +874,7 @@ impl App {
                         }
                         self.draft_id = saved.id.clone();
                         self.load_draft(&saved.draft);
-                        self.draft_state = DraftState::Saved(format!("reopened {}", saved.id));
+                        self.draft_state = DraftState::Reopened;
                         self.edit_gen = 0;
                         self.saved_gen = 0;
                     }

@@ -11,6 +11,8 @@ pub mod editor;
 pub mod mailto;
 pub mod popups;
 pub mod terminal;
+#[doc(hidden)]
+pub mod testing;
 pub mod view;
 pub mod worker;
 

@@ -298,6 +298,7 @@ fn render_status(app: &App, rect: Rect, buf: &mut Buffer) {
     } else {
         match &app.draft_state {
             DraftState::New => "draft: new".to_string(),
+            DraftState::Reopened => "draft: reopened".to_string(),
             DraftState::Saving => "draft: saving…".to_string(),
             DraftState::Saved(t) => format!("draft: saved {t}"),
             DraftState::Failed(_) => "draft: NOT SAVED".to_string(),

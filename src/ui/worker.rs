@@ -66,6 +66,8 @@ pub struct PreviewData {
     pub kind: String,
     pub size: u64,
     pub size_limit: Option<u64>,
+    /// The From header as sent.
+    pub from: String,
     pub envelope_from: String,
     pub envelope_to: Vec<String>,
     pub headers: Vec<(String, String)>,
@@ -293,6 +295,7 @@ pub fn preview_data(p: &Prepared, draft: &Draft, purpose: Purpose, width: usize)
         kind: p.kind.to_string(),
         size: p.built.raw.len() as u64,
         size_limit: p.size_limit,
+        from: p.built.from.clone(),
         envelope_from: p.built.envelope.from.clone(),
         envelope_to: p.built.envelope.to.clone(),
         headers: tree.as_ref().map(|t| t.headers.clone()).unwrap_or_default(),

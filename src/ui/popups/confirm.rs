@@ -88,18 +88,16 @@ impl Confirm {
 
     pub fn render(&self, screen: Rect, buf: &mut Buffer) {
         let w = (screen.width * 8 / 10).clamp(50.min(screen.width), 90);
-        let area = centered(screen, w, 13);
         let keys = match &self.state {
             State::Ready { .. } => "Enter/y send · Esc/n back",
             _ => "Esc back",
         };
-        let inner = frame(area, buf, "Send this message?", keys, Color::Green);
         let row = |name: &str, value: String| {
             Line::from(vec![label(&format!("{name:<9}")), Span::raw(value)])
         };
         let mut lines = vec![row("Via", format!("{} ({})", self.transport, self.kind))];
         if let State::Ready { data, .. } = &self.state {
-            lines.push(row("From", data.envelope_from.clone()));
+            lines.push(row("From", data.from.clone()));
         }
         lines.push(row("To", self.to.clone()));
         if !self.cc.is_empty() {
@@ -149,6 +147,13 @@ impl Confirm {
                 }
             }
         }
+        let text_w = w.saturating_sub(2) as usize;
+        let h: usize = lines
+            .iter()
+            .map(|l| l.width().div_ceil(text_w.max(1)).max(1))
+            .sum();
+        let area = centered(screen, w, h as u16 + 2);
+        let inner = frame(area, buf, "Send this message?", keys, Color::Green);
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .render(inner, buf);

@@ -79,6 +79,7 @@ pub const KEYS: &[(&str, &str)] = &[
 pub struct Help {
     pub scroll: usize,
     screen: Rect,
+    lines: Vec<Line<'static>>,
 }
 
 fn area(screen: Rect) -> Rect {
@@ -87,12 +88,44 @@ fn area(screen: Rect) -> Rect {
 
 impl Help {
     pub fn new(screen: Rect) -> Help {
-        Help { scroll: 0, screen }
+        let mut h = Help {
+            scroll: 0,
+            screen,
+            lines: Vec::new(),
+        };
+        h.set_screen(screen);
+        h
     }
 
+    /// Lay the keys out for the popup's width: long descriptions wrap under themselves.
     pub fn set_screen(&mut self, screen: Rect) {
         self.screen = screen;
-        self.scroll = self.scroll.min(KEYS.len().saturating_sub(self.page()));
+        let width = area(screen).width.saturating_sub(2) as usize;
+        let key_w = if width >= 90 { 26 } else { 22 };
+        let desc_w = width.saturating_sub(key_w + 2).max(10);
+        let mut lines = Vec::new();
+        for (k, what) in KEYS {
+            if k.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    what.to_string(),
+                    Style::default()
+                        .fg(Color::Yellow)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                continue;
+            }
+            for (i, part) in wrap_words(what, desc_w).into_iter().enumerate() {
+                let key = if i == 0 { *k } else { "" };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {key:<key_w$}"), Style::default().fg(Color::Cyan)),
+                    Span::raw(part),
+                ]));
+            }
+        }
+        self.lines = lines;
+        self.scroll = self
+            .scroll
+            .min(self.lines.len().saturating_sub(self.page()));
     }
 
     fn page(&self) -> usize {
@@ -105,8 +138,8 @@ impl Help {
                 Some(Action::ClosePopup)
             }
             _ => {
-                let page = self.page();
-                scroll_key(&mut self.scroll, &key, KEYS.len(), page);
+                let (n, page) = (self.lines.len(), self.page());
+                scroll_key(&mut self.scroll, &key, n, page);
                 None
             }
         }
@@ -114,33 +147,36 @@ impl Help {
 
     pub fn render(&self, screen: Rect, buf: &mut Buffer) {
         let a = area(screen);
-        let keys = if KEYS.len() > self.page() {
-            "↑↓ scroll · Esc close"
+        let keys = if self.lines.len() > self.page() {
+            "↑↓ PgUp PgDn scroll · Esc close"
         } else {
             "Esc close"
         };
         let inner = frame(a, buf, "Keys", keys, Color::Green);
-        let key_w = 26usize;
-        let lines: Vec<Line> = KEYS
+        let lines: Vec<Line> = self
+            .lines
             .iter()
             .skip(self.scroll)
             .take(inner.height as usize)
-            .map(|(k, what)| {
-                if k.is_empty() {
-                    Line::from(Span::styled(
-                        what.to_string(),
-                        Style::default()
-                            .fg(Color::Yellow)
-                            .add_modifier(Modifier::BOLD),
-                    ))
-                } else {
-                    Line::from(vec![
-                        Span::styled(format!("  {k:<key_w$}"), Style::default().fg(Color::Cyan)),
-                        Span::raw(what.to_string()),
-                    ])
-                }
-            })
+            .cloned()
             .collect();
         Paragraph::new(lines).render(inner, buf);
     }
+}
+
+/// Split at spaces into lines of at most `width` columns (a longer word gets its own line).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
 }

@@ -36,7 +36,8 @@ impl MessageBox {
         let w = (screen.width * 8 / 10).clamp(40.min(screen.width), 96);
         let text_w = w.saturating_sub(2) as usize;
         let n: usize = self.lines.iter().map(|l| wrap_width(l, text_w).len()).sum();
-        let h = (n as u16 + 2).min(screen.height.saturating_sub(2));
+        // Word wrapping can take a line or two more than the character count says.
+        let h = (n as u16 + 3).min(screen.height.saturating_sub(2));
         let area = centered(screen, w, h);
         let color = if self.error { Color::Red } else { Color::Cyan };
         let inner = frame(area, buf, &self.title, "Enter/Esc close", color);

@@ -123,6 +123,17 @@ pub fn sized(area: Rect, pct_w: u16, pct_h: u16, min_w: u16, min_h: u16) -> Rect
 /// Clear the popup's area and draw its frame; returns the inner area.
 pub fn frame(area: Rect, buf: &mut Buffer, title: &str, keys: &str, accent: Color) -> Rect {
     Clear.render(area, buf);
+    // A wide character just left of the popup would spill into its border: blank it.
+    if area.x > 0 {
+        use unicode_width::UnicodeWidthStr;
+        for y in area.top()..area.bottom() {
+            if let Some(cell) = buf.cell_mut((area.x - 1, y)) {
+                if cell.symbol().width() > 1 {
+                    cell.set_symbol(" ");
+                }
+            }
+        }
+    }
     let mut block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::default().fg(accent))

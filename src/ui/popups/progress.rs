@@ -59,7 +59,7 @@ impl Sending {
     }
 
     pub fn render(&self, screen: Rect, buf: &mut Buffer) {
-        let w = (screen.width * 7 / 10).clamp(44.min(screen.width), 80);
+        let w = (screen.width * 8 / 10).clamp(44.min(screen.width), 80);
         let area = centered(screen, w, 7);
         let inner = frame(
             area,
@@ -96,7 +96,7 @@ impl Sending {
             .label(format!("{:.0}%", ratio * 100.0))
             .render(bar_row, buf);
         Paragraph::new(Line::from(format!(
-            "{:.1} s · the composer keeps your message until the server answers",
+            "{:.1} s · your message stays here until the server answers",
             self.elapsed.as_secs_f64()
         )))
         .style(Style::default().fg(Color::DarkGray))

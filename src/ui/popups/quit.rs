@@ -36,7 +36,7 @@ impl QuitPrompt {
 
     pub fn render(&self, screen: Rect, buf: &mut Buffer) {
         let w = (screen.width * 7 / 10).clamp(46.min(screen.width), 76);
-        let area = centered(screen, w, 8);
+        let area = centered(screen, w, 9);
         let inner = frame(area, buf, "Quit?", "", Color::Yellow);
         let state = if self.unsaved {
             "Your latest changes are not saved yet."
@@ -45,10 +45,14 @@ impl QuitPrompt {
         };
         let lines = vec![
             Line::from(state),
+            Line::from(Span::styled(
+                format!("Draft {}", self.draft_id),
+                Style::default().fg(Color::DarkGray),
+            )),
             Line::default(),
             Line::from(vec![
                 label("  s / Enter "),
-                Span::raw(format!("keep the draft and quit ({})", self.draft_id)),
+                Span::raw("keep the draft and quit"),
             ]),
             Line::from(vec![
                 label("  d         "),

@@ -32,8 +32,6 @@ impl Receipt {
     pub fn render(&self, screen: Rect, buf: &mut Buffer) {
         let r = &self.report;
         let w = (screen.width * 9 / 10).clamp(50.min(screen.width), 100);
-        let area = centered(screen, w, 12);
-        let inner = frame(area, buf, "Sent", "Enter new message", Color::Green);
         let row = |name: &str, value: String| {
             Line::from(vec![label(&format!("{name:<12}")), Span::raw(value)])
         };
@@ -76,6 +74,13 @@ impl Receipt {
             "Recorded in the sent log; the draft was removed.",
             Style::default().fg(Color::DarkGray),
         )));
+        let text_w = w.saturating_sub(2) as usize;
+        let h: usize = lines
+            .iter()
+            .map(|l| l.width().div_ceil(text_w.max(1)).max(1))
+            .sum();
+        let area = centered(screen, w, h as u16 + 2);
+        let inner = frame(area, buf, "Sent", "Enter new message", Color::Green);
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .render(inner, buf);

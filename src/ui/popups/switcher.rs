@@ -126,11 +126,18 @@ impl Switcher {
                 ])
                 .style(style)
             });
+        let name_w = self
+            .items
+            .iter()
+            .map(|i| i.name.chars().count() + if i.is_default { 10 } else { 0 })
+            .max()
+            .unwrap_or(8)
+            .clamp(8, 30) as u16;
         Table::new(
             rows,
             [
                 Constraint::Length(4),
-                Constraint::Length(20),
+                Constraint::Length(name_w),
                 Constraint::Length(8),
                 Constraint::Fill(1),
             ],
