@@ -357,10 +357,14 @@ impl SmtpTransport {
         .await?;
         let total = raw.len() as u64;
         let mut sent = 0u64;
-        let chunks = raw.chunks(CHUNK).map(|c| {
+        // lettre ends DATA with "\r\n.\r\n" whatever the message ends with, so a message
+        // that already ends in CRLF would arrive with an extra empty line (and a single-part
+        // body one line longer). Hand it over without its last CRLF and let the terminator
+        // supply it: the server then stores exactly `raw`.
+        let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+        let chunks = body.chunks(CHUNK).inspect(|c| {
             progress(Progress::Sending { sent, total });
             sent += c.len() as u64;
-            c
         });
         // The body may legitimately take a while on a slow link: allow 64 KiB/s on top.
         let body_limit = limit + Duration::from_secs(total / (64 * 1024));

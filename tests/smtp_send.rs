@@ -1,0 +1,570 @@
+//! `missive send` over SMTP against a real server (tests/smtp_server.py): every security
+//! mode and auth mechanism, the exact round trip of a message, `--json`, `preview`, and
+//! `missive check`.
+
+mod common;
+
+use common::*;
+use mail_parser::MimeHeaders;
+
+const TEXT_BODY: &str = "안녕하세요,\n\n회의 자료를 보냅니다.\n";
+
+/// Send a small message and return the run plus the single received message.
+fn send_simple(env: &Env, server: &SmtpServer, extra: &[&str]) -> (Run, Received) {
+    let body = env.file("body.txt", TEXT_BODY);
+    let mut args = vec![
+        "send",
+        "--to",
+        "Bob <bob@example.net>",
+        "--subject",
+        "hello",
+        "--text",
+        body.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = env.run(&args);
+    run.expect_code(0);
+    let got = server.only_message();
+    (run, got)
+}
+
+fn assert_delivered_simple(got: &Received) {
+    assert_eq!(got.mail_from, "ada@example.com");
+    assert_eq!(got.rcpt_tos, vec!["bob@example.net"]);
+    let m = got.parsed();
+    assert_eq!(m.subject(), Some("hello"));
+    assert_eq!(
+        m.body_text(0).unwrap().replace("\r\n", "\n"),
+        TEXT_BODY,
+        "body changed in transit"
+    );
+}
+
+#[test]
+fn starttls_with_auth_plain_and_password_env() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::StartTls).auth(TEST_USER, TEST_PASSWORD),
+        Some(&certs),
+    );
+    let mut env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
+        .password_env(&mut env, TEST_USER, TEST_PASSWORD)
+        .line("auth = \"plain\"");
+    env.write_config(&cfg.toml());
+
+    let (run, got) = send_simple(&env, &server, &[]);
+    assert_delivered_simple(&got);
+    assert!(got.tls, "the message did not travel over TLS");
+    assert!(got.authenticated, "the session was not authenticated");
+    run.assert_no_secret(TEST_PASSWORD);
+    assert!(
+        run.stdout()
+            .contains(&format!("Server id: {}", got.queue_id)),
+        "{}",
+        run.describe()
+    );
+    assert!(env.outbox().is_empty());
+}
+
+#[test]
+fn implicit_tls_with_password_cmd() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Tls).auth(TEST_USER, TEST_PASSWORD),
+        Some(&certs),
+    );
+    let env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::Tls, Some(&certs))
+        .line(format!("username = {}", toml_str(TEST_USER)))
+        .line(format!(
+            "password_cmd = {}",
+            toml_str(&format!("echo '{TEST_PASSWORD}'"))
+        ));
+    env.write_config(&cfg.toml());
+
+    let (run, got) = send_simple(&env, &server, &[]);
+    assert_delivered_simple(&got);
+    assert!(got.tls && got.authenticated);
+    run.assert_no_secret(TEST_PASSWORD);
+}
+
+#[test]
+fn auth_login_over_starttls() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::StartTls).auth(TEST_USER, TEST_PASSWORD),
+        Some(&certs),
+    );
+    let mut env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
+        .password_env(&mut env, TEST_USER, TEST_PASSWORD)
+        .line("auth = \"login\"");
+    env.write_config(&cfg.toml());
+
+    let (_, got) = send_simple(&env, &server, &[]);
+    assert_delivered_simple(&got);
+    assert!(got.authenticated);
+}
+
+#[test]
+fn plain_to_loopback_without_auth() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+
+    let (_, got) = send_simple(&env, &server, &[]);
+    assert_delivered_simple(&got);
+    assert!(!got.tls);
+}
+
+#[test]
+fn plain_to_loopback_with_auth_login() {
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    let mut env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::Plain, None)
+        .password_env(&mut env, TEST_USER, TEST_PASSWORD)
+        .line("auth = \"login\"");
+    env.write_config(&cfg.toml());
+
+    let (_, got) = send_simple(&env, &server, &[]);
+    assert_delivered_simple(&got);
+    assert!(got.authenticated);
+}
+
+#[test]
+fn xoauth2_with_token_cmd() {
+    let certs = Certs::new();
+    let token = "ya29.test-access-token";
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::StartTls).xoauth2(TEST_USER, token),
+        Some(&certs),
+    );
+    let env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
+        .line(format!("username = {}", toml_str(TEST_USER)))
+        .line("auth = \"xoauth2\"")
+        .line(format!(
+            "token_cmd = {}",
+            toml_str(&format!("echo {token}"))
+        ));
+    env.write_config(&cfg.toml());
+
+    let (run, got) = send_simple(&env, &server, &[]);
+    assert_delivered_simple(&got);
+    assert!(got.authenticated);
+    run.assert_no_secret(token);
+
+    // A wrong token is refused: exit 1, kept in the outbox.
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
+        .line(format!("username = {}", toml_str(TEST_USER)))
+        .line("auth = \"xoauth2\"")
+        .line("token_cmd = \"echo ya29.wrong\"");
+    env.write_config(&cfg.toml());
+    let body = env.file("body.txt", TEXT_BODY);
+    let run = env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--text",
+        body.to_str().unwrap(),
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("authentication"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(env.outbox().len(), 1);
+    assert_eq!(server.received().len(), 1, "the refused send was delivered");
+}
+
+/// Everything at once: non-ASCII names and subject, text + HTML, a binary attachment with
+/// a Korean file name, an extra header, awkward body lines, Cc and Bcc.
+#[test]
+fn round_trip_is_exact() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+
+    let long_line = "y".repeat(1500);
+    let text = format!(
+        "안녕하세요 홍길동 님,\n\nFrom the start of a line.\n.\n{long_line}\n..two dots\nÜnïcödé ✓\n"
+    );
+    let html = "<p>회의 자료 <b>보냅니다</b></p>\n";
+    let attachment = random_bytes(50_000);
+    let text_file = env.file("body.txt", &text);
+    let html_file = env.file("body.html", html);
+    let att_file = env.file("보고서 2026.pdf", &attachment);
+
+    let run = env.run([
+        "send",
+        "--json",
+        "--to",
+        "홍길동 <gildong@example.com>",
+        "--cc",
+        "\"Doe, Jane\" <jane@example.org>",
+        "--bcc",
+        "hidden@example.net",
+        "--subject",
+        "회의 자료 보냅니다",
+        "--text",
+        text_file.to_str().unwrap(),
+        "--html",
+        html_file.to_str().unwrap(),
+        "--attach",
+        att_file.to_str().unwrap(),
+        "--header",
+        "X-Foo: bar",
+    ]);
+    run.expect_code(0);
+    let got = server.only_message();
+    let raw = &got.raw;
+
+    // The envelope carries all three; the headers never name the Bcc.
+    assert_eq!(
+        got.rcpt_tos,
+        vec![
+            "gildong@example.com",
+            "jane@example.org",
+            "hidden@example.net"
+        ]
+    );
+    assert!(
+        !got.text()
+            .to_ascii_lowercase()
+            .contains("hidden@example.net"),
+        "the Bcc address is in the message"
+    );
+    assert!(
+        !raw_headers(raw)
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("bcc")),
+        "a Bcc header was sent"
+    );
+
+    // 7-bit clean, CRLF everywhere, no line over 998 octets, no From_ line.
+    assert!(raw.is_ascii(), "not 7-bit clean");
+    for (i, line) in crlf_lines(raw).iter().enumerate() {
+        assert!(line.len() <= 998, "line {i} is {} octets", line.len());
+        assert!(
+            !line.starts_with(b"From "),
+            "line {i} starts with \"From \" (mbox would mangle it)"
+        );
+    }
+    // RFC 2231 for the file name, not RFC 2047 words.
+    assert!(
+        got.text()
+            .contains("filename*=utf-8''%EB%B3%B4%EA%B3%A0%EC%84%9C%202026.pdf"),
+        "no RFC 2231 filename:\n{}",
+        got.text()
+    );
+    assert!(!got.text().contains("filename=\"=?"), "RFC 2047 file name");
+
+    let m = got.parsed();
+    assert_eq!(
+        structure(&m),
+        "multipart/mixed[multipart/alternative[text/plain,text/html],application/pdf]"
+    );
+    assert_eq!(m.subject(), Some("회의 자료 보냅니다"));
+    let to = m.to().unwrap().first().unwrap();
+    assert_eq!(to.name(), Some("홍길동"));
+    assert_eq!(to.address(), Some("gildong@example.com"));
+    let cc = m.cc().unwrap().first().unwrap();
+    assert_eq!(cc.name(), Some("Doe, Jane"));
+    assert_eq!(cc.address(), Some("jane@example.org"));
+    let from = m.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("Ada Lovelace"));
+    assert_eq!(from.address(), Some("ada@example.com"));
+    assert!(m.bcc().is_none());
+    assert_eq!(m.header_raw("X-Foo").map(str::trim), Some("bar"));
+    assert_eq!(m.body_text(0).unwrap().replace("\r\n", "\n"), text);
+    assert_eq!(m.body_html(0).unwrap().replace("\r\n", "\n"), html);
+    let atts: Vec<_> = m.attachments().collect();
+    assert_eq!(atts.len(), 1);
+    assert_eq!(atts[0].attachment_name(), Some("보고서 2026.pdf"));
+    assert_eq!(
+        atts[0].contents(),
+        &attachment[..],
+        "attachment bytes differ"
+    );
+
+    // send --json: the facts match what the server saw.
+    let j = run.json();
+    let mid = m.message_id().expect("no Message-ID header");
+    assert_eq!(j["message_id"], format!("<{mid}>"));
+    assert_eq!(j["server_id"], got.queue_id.as_str());
+    assert_eq!(
+        j["response"],
+        format!("250 2.0.0 Ok: queued as {}", got.queue_id)
+    );
+    assert_eq!(j["transport"], "t");
+    assert_eq!(j["kind"], "smtp");
+    assert_eq!(
+        j["recipients"],
+        serde_json::json!([
+            "gildong@example.com",
+            "jane@example.org",
+            "hidden@example.net"
+        ])
+    );
+    assert_eq!(j["bytes"].as_u64(), Some(raw.len() as u64));
+
+    // preview --raw builds the same bytes (boundaries, Date and Message-ID aside).
+    let preview = env.run([
+        "preview",
+        "--raw",
+        "--to",
+        "홍길동 <gildong@example.com>",
+        "--cc",
+        "\"Doe, Jane\" <jane@example.org>",
+        "--bcc",
+        "hidden@example.net",
+        "--subject",
+        "회의 자료 보냅니다",
+        "--text",
+        text_file.to_str().unwrap(),
+        "--html",
+        html_file.to_str().unwrap(),
+        "--attach",
+        att_file.to_str().unwrap(),
+        "--header",
+        "X-Foo: bar",
+    ]);
+    preview.expect_code(0);
+    assert_eq!(
+        normalize(&preview.0.stdout),
+        normalize(raw),
+        "preview --raw differs from what was sent"
+    );
+    assert_eq!(server.received().len(), 1, "preview sent something");
+}
+
+#[test]
+fn markdown_derives_an_html_alternative() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let md = "# 제목\n\nSome *emphasis* and a [link](https://example.com).\n";
+    let body = env.file("body.md", md);
+    env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "md",
+        "--markdown",
+        "--text",
+        body.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let got = server.only_message();
+    assert!(got.raw.is_ascii());
+    let m = got.parsed();
+    assert_eq!(structure(&m), "multipart/alternative[text/plain,text/html]");
+    assert_eq!(m.body_text(0).unwrap().replace("\r\n", "\n"), md);
+    let html = m.body_html(0).unwrap();
+    assert!(html.contains("<h1>제목</h1>"), "{html}");
+    assert!(html.contains("<em>emphasis</em>"), "{html}");
+    assert!(
+        html.contains("<a href=\"https://example.com\">link</a>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn single_text_part_from_stdin() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    env.cmd()
+        .args([
+            "send",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            "s",
+            "--text",
+            "-",
+        ])
+        .write_stdin("from stdin\n")
+        .assert()
+        .success();
+    let got = server.only_message();
+    let m = got.parsed();
+    assert_eq!(structure(&m), "text/plain");
+    assert_eq!(m.body_text(0).unwrap().trim_end(), "from stdin");
+}
+
+/// A plain 7-bit body in a single-part message must come back exactly, without a blank
+/// line added at the end.
+#[test]
+fn single_part_7bit_body_round_trips_exactly() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "line one\nline two\n");
+    env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "s",
+        "--text",
+        body.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let got = server.only_message();
+    assert!(
+        got.raw.ends_with(b"\r\n\r\nline one\r\nline two\r\n"),
+        "the body gained or lost bytes: {:?}",
+        got.text()
+    );
+    let m = got.parsed();
+    assert_eq!(
+        m.body_text(0).unwrap().replace("\r\n", "\n"),
+        "line one\nline two\n"
+    );
+}
+
+#[test]
+fn preview_json_has_the_spec_shape_and_sends_nothing() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let text = env.file("body.txt", "hello\n");
+    let html = env.file("body.html", "<p>hello</p>\n");
+    let att = env.file("보고서 2026.pdf", random_bytes(3000));
+    let run = env.run([
+        "preview",
+        "--json",
+        "--to",
+        "bob@example.net",
+        "--bcc",
+        "hidden@example.net",
+        "--subject",
+        "회의",
+        "--text",
+        text.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--attach",
+        att.to_str().unwrap(),
+    ]);
+    run.expect_code(0);
+    let j = run.json();
+
+    fn check_node(n: &serde_json::Value, path: &str) {
+        for k in ["content_type", "encoding", "size", "filename", "children"] {
+            assert!(n.get(k).is_some(), "{path}: no {k:?} in {n}");
+        }
+        assert!(n["content_type"].is_string(), "{path}: content_type");
+        assert!(n["size"].is_u64(), "{path}: size");
+        assert!(
+            n["filename"].is_null() || n["filename"].is_string(),
+            "{path}: filename"
+        );
+        for (i, c) in n["children"].as_array().unwrap().iter().enumerate() {
+            check_node(c, &format!("{path}/{i}"));
+        }
+    }
+    check_node(&j, "root");
+    assert!(j["headers"].is_object(), "root headers: {j}");
+    let headers = j["headers"].as_object().unwrap();
+    assert!(
+        headers.keys().any(|k| k.eq_ignore_ascii_case("subject")),
+        "{j}"
+    );
+    assert!(
+        !headers.keys().any(|k| k.eq_ignore_ascii_case("bcc")),
+        "Bcc in the preview headers of an SMTP message: {j}"
+    );
+    assert!(j["content_type"]
+        .as_str()
+        .unwrap()
+        .starts_with("multipart/mixed"));
+    let kids = j["children"].as_array().unwrap();
+    assert_eq!(kids.len(), 2, "{j}");
+    assert!(kids[0]["content_type"]
+        .as_str()
+        .unwrap()
+        .starts_with("multipart/alternative"));
+    assert_eq!(kids[0]["children"].as_array().unwrap().len(), 2);
+    assert_eq!(kids[1]["filename"], "보고서 2026.pdf");
+    assert_eq!(kids[1]["encoding"], "base64");
+    assert!(kids[1]["size"].as_u64().unwrap() >= 4000, "{j}");
+
+    assert!(server.received().is_empty(), "preview sent something");
+    assert!(env.outbox_files().is_empty());
+}
+
+#[test]
+fn check_reports_tls_and_auth() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::StartTls).auth(TEST_USER, TEST_PASSWORD),
+        Some(&certs),
+    );
+    let mut env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs)).password_env(
+        &mut env,
+        TEST_USER,
+        TEST_PASSWORD,
+    );
+    env.write_config(&cfg.toml());
+
+    let run = env.run(["check"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(
+        out.contains("TLS 1.3") || out.contains("TLS 1.2"),
+        "no TLS version: {}",
+        run.describe()
+    );
+    assert!(out.contains("STARTTLS"), "{}", run.describe());
+    assert!(out.contains("AUTH PLAIN accepted"), "{}", run.describe());
+    run.assert_no_secret(TEST_PASSWORD);
+    assert!(server.received().is_empty(), "check sent a message");
+
+    // Wrong password: the failing step is named, exit 1.
+    env.vars.retain(|(k, _)| k != "MISSIVE_TEST_PASSWORD");
+    env.vars
+        .push(("MISSIVE_TEST_PASSWORD".into(), "wrong password".into()));
+    let run = env.run(["check", "t"]);
+    run.expect_code(1);
+    let err = run.stderr();
+    assert!(err.contains("authentication failed"), "{}", run.describe());
+    assert!(err.contains("535"), "{}", run.describe());
+    run.assert_no_secret("wrong password");
+}
+
+#[test]
+fn check_implicit_tls_and_untrusted() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(ServerOpts::new(Mode::Tls), Some(&certs));
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Tls, Some(&certs)).toml());
+    let run = env.run(["check"]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("TLS 1."), "{}", run.describe());
+    assert!(
+        run.stdout().contains("certificate for 127.0.0.1 verified"),
+        "{}",
+        run.describe()
+    );
+
+    let mut cfg = SmtpCfg::new(server.port, Mode::Tls, Some(&certs));
+    cfg.ca_override = Some(certs.other_ca.clone());
+    env.write_config(&cfg.toml());
+    let run = env.run(["check"]);
+    run.expect_code(1);
+    let err = run.stderr().to_ascii_lowercase();
+    assert!(
+        err.contains("tls") && err.contains("certificate"),
+        "{}",
+        run.describe()
+    );
+}

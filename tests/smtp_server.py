@@ -1,0 +1,204 @@
+"""A small SMTP server for missive's integration tests (aiosmtpd).
+
+Binds 127.0.0.1 on a free port, prints exactly one line `READY <port>` on stdout once it
+is listening, then serves until killed. Each accepted message is saved in --maildir as
+`N.eml` (the exact bytes received, dot-unstuffed) and `N.json`
+(`{"mail_from", "rcpt_tos", "queue_id", "auth", "tls"}`), N = 1, 2, ...
+
+Modes: plain (no TLS), starttls (STARTTLS offered and required before AUTH/MAIL), tls
+(implicit TLS from the first byte). Faults: --fail-first-data CODE, --reject-rcpt ADDR,
+--drop-during-data N.
+"""
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import ssl
+import string
+import sys
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--mode", choices=["plain", "starttls", "tls"], default="plain")
+    p.add_argument("--cert", help="server certificate chain, PEM")
+    p.add_argument("--key", help="server private key, PEM")
+    p.add_argument("--auth", metavar="USER:PASSWORD",
+                   help="require AUTH PLAIN/LOGIN with these credentials (else 535)")
+    p.add_argument("--xoauth2", metavar="USER:TOKEN",
+                   help="offer AUTH XOAUTH2 and accept this user with this bearer token")
+    p.add_argument("--maildir", required=True, help="where accepted messages are saved")
+    p.add_argument("--fail-first-data", type=int, metavar="CODE",
+                   help="answer the first DATA with this code (e.g. 451); later ones 250")
+    p.add_argument("--reject-rcpt", action="append", default=[], metavar="ADDR",
+                   help="answer RCPT TO for this address with 550 (repeatable)")
+    p.add_argument("--drop-during-data", type=int, default=0, metavar="N",
+                   help="close the connection in the middle of DATA for the first N transactions")
+    return p.parse_args()
+
+
+def queue_id():
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.count = 0
+        self.data_seen = 0
+        self.drops_left = args.drop_during_data
+        self.auth = tuple(args.auth.split(":", 1)) if args.auth else None
+        self.xoauth2 = tuple(args.xoauth2.split(":", 1)) if args.xoauth2 else None
+
+
+class Handler:
+    def __init__(self, state):
+        self.state = state
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in (a.lower() for a in self.state.args.reject_rcpt):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        st = self.state
+        st.data_seen += 1
+        code = st.args.fail_first_data
+        if code and st.data_seen == 1:
+            return "%d 4.3.0 Try again later (injected fault)" % code
+        st.count += 1
+        n = st.count
+        qid = queue_id()
+        d = st.args.maildir
+        with open(os.path.join(d, "%d.eml.tmp" % n), "wb") as f:
+            f.write(envelope.original_content)
+        meta = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "mail_options": envelope.mail_options,
+            "queue_id": qid,
+            "auth": session.authenticated is True,
+            "tls": session.ssl is not None or st.args.mode == "tls",
+        }
+        with open(os.path.join(d, "%d.json.tmp" % n), "w") as f:
+            json.dump(meta, f)
+        # The .eml first, then the .json: a test that sees N.json can read N.eml.
+        os.rename(os.path.join(d, "%d.eml.tmp" % n), os.path.join(d, "%d.eml" % n))
+        os.rename(os.path.join(d, "%d.json.tmp" % n), os.path.join(d, "%d.json" % n))
+        return "250 2.0.0 Ok: queued as %s" % qid
+
+
+
+class XOAuth2Handler(Handler):
+    """Offers AUTH XOAUTH2 (aiosmtpd offers every auth_* method a handler has)."""
+
+    async def auth_XOAUTH2(self, server, args):
+        # AUTH XOAUTH2 <base64("user=U\x01auth=Bearer T\x01\x01")>
+        if len(args) == 2:
+            blob = args[1]
+        else:
+            got = await server.challenge_auth("")
+            if not isinstance(got, bytes):
+                return AuthResult(success=False, handled=True)
+            blob = base64.b64encode(got).decode()
+        try:
+            text = base64.b64decode(blob, validate=True).decode()
+        except Exception:
+            await server.push("501 5.5.2 Can't decode base64")
+            return AuthResult(success=False, handled=True)
+        fields = dict(
+            part.split("=", 1) for part in text.split("\x01") if "=" in part
+        )
+        user, token = self.state.xoauth2
+        if fields.get("user") == user and fields.get("auth") == "Bearer " + token:
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and Password not accepted")
+
+
+class TestSMTP(SMTP):
+    """aiosmtpd's server with the drop-during-DATA fault."""
+
+    state = None
+
+    async def smtp_DATA(self, arg):
+        st = self.state
+        if st.drops_left > 0 and self.envelope is not None and self.envelope.rcpt_tos:
+            st.drops_left -= 1
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            # Take the first line of the message, then hang up without a reply.
+            try:
+                await asyncio.wait_for(self._reader.readuntil(b"\r\n"), 5)
+            except Exception:
+                pass
+            transport = self._original_transport or self.transport
+            if transport is not None:
+                transport.abort()
+            return
+        await super().smtp_DATA(arg)
+
+
+def authenticator(state):
+    def check(server, session, envelope, mechanism, auth_data):
+        if state.auth is None or not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user, password = state.auth
+        ok = (auth_data.login == user.encode() and auth_data.password == password.encode())
+        return AuthResult(success=ok, handled=False)
+    return check
+
+
+async def main():
+    args = parse_args()
+    os.makedirs(args.maildir, exist_ok=True)
+    state = State(args)
+    TestSMTP.state = state
+
+    context = None
+    if args.mode != "plain":
+        if not (args.cert and args.key):
+            print("--mode %s needs --cert and --key" % args.mode, file=sys.stderr)
+            sys.exit(2)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+
+    exclude = []
+    if state.auth is None:
+        exclude += ["PLAIN", "LOGIN"]
+
+    def factory():
+        return TestSMTP(
+            XOAuth2Handler(state) if state.xoauth2 else Handler(state),
+            hostname="mx.test",
+            data_size_limit=0,
+            enable_SMTPUTF8=True,
+            tls_context=context if args.mode == "starttls" else None,
+            require_starttls=args.mode == "starttls",
+            auth_required=state.auth is not None or state.xoauth2 is not None,
+            # Real servers refuse AUTH before STARTTLS; plain mode is loopback-only tests,
+            # and implicit TLS is encrypted from the start (aiosmtpd does not notice).
+            auth_require_tls=args.mode == "starttls",
+            auth_exclude_mechanism=exclude,
+            authenticator=authenticator(state),
+            timeout=30,
+        )
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        factory, "127.0.0.1", 0, ssl=context if args.mode == "tls" else None
+    )
+    print("READY %d" % server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
