@@ -122,10 +122,9 @@ fn preview_screen() {
     let dir = files();
     for (w, h) in SIZES {
         let mut app = composer(w, h, dir.path());
-        app.html = ratatui_textarea::TextArea::new(vec![
-            "<h1>Agenda</h1><p>Budget and <b>timeline</b>.</p><ul><li>one</li><li>two</li></ul>"
-                .into(),
-        ]);
+        app.html = missive::ui::body::Body::new(
+            "<h1>Agenda</h1><p>Budget and <b>timeline</b>.</p><ul><li>one</li><li>two</li></ul>",
+        );
         app.apply(Action::OpenPreview);
         let id = match app.take_effects().pop() {
             Some(missive::ui::app::Effect::Worker(worker::Command::Prepare { id, .. })) => id,

@@ -11,13 +11,14 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui_textarea::{CursorMove, Input, Key, TextArea, WrapMode};
+use ratatui_textarea::{CursorMove, Input, Key, TextArea};
 
 use crate::config::{TransportConfig, TransportKind};
 use crate::drafts::SavedDraft;
 use crate::engine::{Engine, InputError, SendError, SendReport};
 use crate::message::{self, AttachmentSpec, Draft, MessageError};
 
+use super::body::Body;
 use super::popups::{
     Confirm, Help, MessageBox, Picker, Popup, Preview, QuitPrompt, Receipt, ResumeOffer, Sending,
     Switcher,
@@ -249,8 +250,8 @@ pub struct App {
     pub cc: TextArea<'static>,
     pub bcc: TextArea<'static>,
     pub subject: TextArea<'static>,
-    pub text: TextArea<'static>,
-    pub html: TextArea<'static>,
+    pub text: Body,
+    pub html: Body,
     pub attachments: Vec<AttachmentRow>,
     pub attachment_sel: usize,
     /// Derive the HTML part from the text (`--markdown`).
@@ -292,18 +293,6 @@ fn line_area(text: &str, placeholder: &str) -> TextArea<'static> {
     t.set_cursor_line_style(Style::default());
     t.set_placeholder_text(placeholder);
     t.move_cursor(CursorMove::End);
-    t
-}
-
-fn body_area(text: &str) -> TextArea<'static> {
-    let lines: Vec<String> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-        .collect();
-    let mut t = TextArea::new(lines);
-    t.set_cursor_line_style(Style::default());
-    t.set_wrap_mode(WrapMode::WordOrGlyph);
-    t.set_max_histories(200);
     t
 }
 
@@ -352,8 +341,8 @@ impl App {
             cc: line_area("", ""),
             bcc: line_area("", ""),
             subject: line_area("", ""),
-            text: body_area(""),
-            html: body_area(""),
+            text: Body::new(""),
+            html: Body::new(""),
             attachments: Vec::new(),
             attachment_sel: 0,
             markdown: false,
@@ -406,8 +395,8 @@ impl App {
         self.cc = line_area(&d.cc.join(", "), "");
         self.bcc = line_area(&d.bcc.join(", "), "");
         self.subject = line_area(&d.subject, "");
-        self.text = body_area(d.text.as_deref().unwrap_or(""));
-        self.html = body_area(d.html.as_deref().unwrap_or(""));
+        self.text = Body::new(d.text.as_deref().unwrap_or(""));
+        self.html = Body::new(d.html.as_deref().unwrap_or(""));
         self.attachments = d
             .attachments
             .iter()
@@ -454,12 +443,29 @@ impl App {
             Pane::Cc => &self.cc,
             Pane::Bcc => &self.bcc,
             Pane::Subject => &self.subject,
-            Pane::Text => &self.text,
-            Pane::Html => &self.html,
+            Pane::Text => &self.text.area,
+            Pane::Html => &self.html.area,
             Pane::Attachments => return None,
         })
     }
 
+    pub fn body(&self, pane: Pane) -> Option<&Body> {
+        match pane {
+            Pane::Text => Some(&self.text),
+            Pane::Html => Some(&self.html),
+            _ => None,
+        }
+    }
+
+    fn body_mut(&mut self, pane: Pane) -> Option<&mut Body> {
+        match pane {
+            Pane::Text => Some(&mut self.text),
+            Pane::Html => Some(&mut self.html),
+            _ => None,
+        }
+    }
+
+    /// A header field's text area (the bodies go through [`Body`]).
     fn area_mut(&mut self, pane: Pane) -> Option<&mut TextArea<'static>> {
         Some(match pane {
             Pane::From => &mut self.from,
@@ -467,13 +473,14 @@ impl App {
             Pane::Cc => &mut self.cc,
             Pane::Bcc => &mut self.bcc,
             Pane::Subject => &mut self.subject,
-            Pane::Text => &mut self.text,
-            Pane::Html => &mut self.html,
-            Pane::Attachments => return None,
+            Pane::Text | Pane::Html | Pane::Attachments => return None,
         })
     }
 
     pub fn field_text(&self, pane: Pane) -> String {
+        if let Some(b) = self.body(pane) {
+            return b.text();
+        }
         self.area(pane).map(area_text).unwrap_or_default()
     }
 
@@ -487,7 +494,7 @@ impl App {
                 vec![t.trim().to_string()]
             }
         };
-        let html = area_text(&self.html);
+        let html = self.html.text();
         Draft {
             from: self
                 .from_edited
@@ -497,7 +504,7 @@ impl App {
             cc: list(Pane::Cc),
             bcc: list(Pane::Bcc),
             subject: self.field_text(Pane::Subject),
-            text: Some(area_text(&self.text)),
+            text: Some(self.text.text()),
             html: (!html.is_empty()).then_some(html),
             markdown: self.markdown,
             attachments: self.attachments.iter().map(|a| a.spec.clone()).collect(),
@@ -554,6 +561,8 @@ impl App {
 
     fn refresh_cursor_styles(&mut self) {
         let focus = self.focus;
+        self.text.set_focused(focus == Pane::Text);
+        self.html.set_focused(focus == Pane::Html);
         for p in Pane::ALL {
             if let Some(t) = self.area_mut(p) {
                 if p == focus {
@@ -697,9 +706,10 @@ impl App {
         if focus.is_line() && input.ctrl && matches!(input.key, Key::Char('m' | 'j')) {
             return;
         }
-        let changed = match self.area_mut(focus) {
-            Some(t) => t.input(input),
-            None => false,
+        let changed = match (self.body_mut(focus), focus.is_line()) {
+            (Some(b), _) => b.input(input),
+            (None, true) => self.area_mut(focus).is_some_and(|t| t.input(input)),
+            _ => false,
         };
         if changed {
             if focus.is_line() {
@@ -740,9 +750,9 @@ impl App {
         } else {
             text
         };
-        let changed = match self.area_mut(focus) {
-            Some(t) => t.insert_str(&text),
-            None => false,
+        let changed = match self.body_mut(focus) {
+            Some(b) => b.insert_str(&text),
+            None => self.area_mut(focus).is_some_and(|t| t.insert_str(&text)),
         };
         if changed {
             self.edited(Some(focus));
@@ -776,10 +786,8 @@ impl App {
             }
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 if let Some(pane) = layout.pane_at(m.column, m.row) {
-                    if pane.is_body() {
-                        if let Some(t) = self.area_mut(pane) {
-                            t.input(Input::from(m));
-                        }
+                    if let Some(b) = self.body_mut(pane) {
+                        b.input(Input::from(m));
                     }
                 }
             }
@@ -1064,12 +1072,11 @@ impl App {
         if self.field_text(pane) == text {
             return;
         }
-        let mut t = body_area(text);
-        t.move_cursor(CursorMove::Bottom);
-        t.move_cursor(CursorMove::End);
+        let mut b = Body::new(text);
+        b.move_to_end();
         match pane {
-            Pane::Text => self.text = t,
-            Pane::Html => self.html = t,
+            Pane::Text => self.text = b,
+            Pane::Html => self.html = b,
             _ => return,
         }
         self.refresh_cursor_styles();

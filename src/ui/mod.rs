@@ -7,6 +7,7 @@
 //! hook and the input thread; [`editor`] hands the terminal to `$EDITOR`.
 
 pub mod app;
+pub mod body;
 pub mod editor;
 pub mod mailto;
 pub mod popups;

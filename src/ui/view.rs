@@ -187,19 +187,21 @@ fn render_body(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
         return;
     }
     let focused = app.focus == pane;
-    let Some(t) = app.area(pane) else {
+    let Some(body) = app.body(pane) else {
         return;
     };
+    let t = &body.area;
     let mut title = format!(" {} ", pane.label());
-    let lines = t.lines().len();
-    if pane == Pane::Html && t.is_empty() {
+    let lines = body.line_count();
+    if pane == Pane::Html && body.is_empty() {
         if app.markdown {
             title.push_str("— made from the text (Markdown) ");
         } else {
             title.push_str("— none (optional) ");
         }
     } else if lines > 1 {
-        title.push_str(&format!("— {lines} lines "));
+        let (row, _) = body.cursor();
+        title.push_str(&format!("— line {} of {lines} ", row + 1));
     }
     let block = Block::bordered()
         .border_type(if focused {
