@@ -1,0 +1,308 @@
+//! End to end: the real `missive` binary in a terminal (tmux, on a private socket), driven
+//! by keystrokes like a person: a message with a Korean subject, a file attached through
+//! the picker, the transport switched, sent to the real local SMTP server of the engine's
+//! tests (tests/smtp_server.py); the delivered message and the Message-ID on screen are
+//! checked against each other. Also: SIGTERM keeps the draft and restores the terminal.
+//!
+//! Needs `tmux` and python3 with aiosmtpd; skipped (with a message) when tmux is missing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Env, Mode, ServerOpts, SmtpServer, TEST_PASSWORD, TEST_USER};
+use mail_parser::{MessageParser, MimeHeaders};
+
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-u")
+            .arg("-S")
+            .arg(&self.socket)
+            .env("LANG", "C.UTF-8");
+        c
+    }
+
+    /// Run `script` (a shell script) in a new session of `w` × `h` cells.
+    fn start(dir: &Path, script: &Path, w: u16, h: u16) -> Tmux {
+        let t = Tmux {
+            socket: dir.join("tmux.sock"),
+        };
+        let st = t
+            .tmux()
+            .args(["new-session", "-d", "-s", "e2e", "-x"])
+            .arg(w.to_string())
+            .arg("-y")
+            .arg(h.to_string())
+            .arg(format!("sh {}", script.display()))
+            .status()
+            .expect("tmux new-session");
+        assert!(st.success(), "tmux new-session failed");
+        t
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let st = self
+                .tmux()
+                .args(["send-keys", "-t", "e2e", k])
+                .status()
+                .expect("tmux send-keys");
+            assert!(st.success());
+            // Keys sent together can merge (Esc then a key reads as Alt-key).
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn text(&self, text: &str) {
+        let st = self
+            .tmux()
+            .args(["send-keys", "-t", "e2e", "-l", text])
+            .status()
+            .expect("tmux send-keys -l");
+        assert!(st.success());
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait until the screen shows `needle`; fail with the screen otherwise.
+    fn wait_for(&self, needle: &str) -> String {
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            if Instant::now() > until {
+                panic!("timed out waiting for {needle:?}; the screen is:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+/// A script that runs missive hermetically (like `Env::cmd`), records its pid, and keeps
+/// the pane open after it exits so its last words can be read.
+fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
+    let bin = env!("CARGO_BIN_EXE_missive");
+    let inner = env.path().join("run-missive.sh");
+    std::fs::write(
+        &inner,
+        format!(
+            "echo $$ > '{pid}'\nexec '{bin}' {args}\n",
+            pid = env.path().join("missive.pid").display()
+        ),
+    )
+    .expect("write script");
+    let outer = env.path().join("run.sh");
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::fs::write(
+        &outer,
+        format!(
+            "cd '{cwd}'\n\
+             export PATH='{path}' HOME='{home}' USER=tester LANG=C.UTF-8 \
+             XDG_CONFIG_HOME='{cfg}' XDG_DATA_HOME='{data}' XDG_CACHE_HOME='{home}/cache' \
+             MISSIVE_E2E_PASSWORD='{pw}' EDITOR=true\n\
+             sh '{inner}'\n\
+             echo \"EXITED $?\"\n\
+             sleep 60\n",
+            cwd = cwd.display(),
+            home = env.path().display(),
+            cfg = env.config_home.display(),
+            data = env.data_home.display(),
+            pw = TEST_PASSWORD,
+            inner = inner.display(),
+        ),
+    )
+    .expect("write script");
+    outer
+}
+
+fn config(env: &Env, smtp_port: u16) {
+    env.write_config(&format!(
+        r#"default = "archive"
+from = "Ada Lovelace <ada@example.com>"
+
+[transport.archive]
+kind = "file"
+dir = "{archive}"
+
+[transport.smtp-local]
+kind = "smtp"
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+username = "{TEST_USER}"
+password_env = "MISSIVE_E2E_PASSWORD"
+timeout = 10
+"#,
+        archive = env.path().join("archive").display()
+    ));
+}
+
+#[test]
+fn compose_attach_switch_and_send_over_smtp() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping the composer's end-to-end test");
+        return;
+    }
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    let env = Env::new();
+    config(&env, server.port);
+    let report = vec![0x25u8; 3_000]
+        .into_iter()
+        .chain((0..=255u8).cycle().take(20_000))
+        .collect::<Vec<u8>>();
+    env.file("보고서.pdf", &report);
+    env.file("notes.txt", "not this one\n");
+    let files = env.path().join("files");
+    let t = Tmux::start(env.path(), &script(&env, &files, ""), 100, 30);
+
+    let s = t.wait_for("via archive (file)");
+    assert!(s.contains("From    Ada Lovelace <ada@example.com>"), "{s}");
+
+    // To, then Enter moves on: Cc, Bcc, Subject.
+    t.text("Bob Example <bob@example.net>");
+    t.keys(&["Enter", "Enter", "Enter"]);
+    t.text("안녕하세요 — 회의 자료");
+    t.keys(&["Tab"]);
+    t.text("밥에게,");
+    t.keys(&["Enter"]);
+    t.text("the report is attached. 감사합니다!");
+    t.wait_for("감사합니다!");
+
+    // Attach through the picker: filter with Korean, Enter adds.
+    t.keys(&["C-o"]);
+    t.wait_for("Attach a file");
+    t.text("보고");
+    t.wait_for("1 of 3");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("attached 보고서.pdf");
+    assert!(s.contains("application/pdf"), "{s}");
+
+    // Switch to the SMTP transport (third in name order).
+    t.keys(&["C-t"]);
+    t.wait_for("Send via");
+    t.keys(&["3"]);
+    t.wait_for("via smtp-local (smtp)");
+
+    // Send: confirm, then the receipt.
+    t.keys(&["C-y"]);
+    let s = t.wait_for("Enter/y send");
+    assert!(s.contains("Bob Example <bob@example.net>"), "{s}");
+    assert!(s.contains("smtp-local (smtp)"), "{s}");
+    t.keys(&["y"]);
+    let s = t.wait_for("Queue id");
+    let screen_id = s
+        .lines()
+        .find(|l| l.contains("Message-ID"))
+        .and_then(|l| {
+            let start = l.find('<')?;
+            let end = l[start..].find('>')? + start;
+            Some(l[start..=end].to_string())
+        })
+        .unwrap_or_else(|| panic!("no Message-ID on screen:\n{s}"));
+
+    // What the server got.
+    let got = server.only_message();
+    assert_eq!(got.rcpt_tos, vec!["bob@example.net"]);
+    assert_eq!(got.mail_from, "ada@example.com");
+    assert!(got.authenticated, "AUTH was used");
+    let msg = MessageParser::default()
+        .parse(&got.raw)
+        .expect("the delivered message parses");
+    assert_eq!(msg.subject(), Some("안녕하세요 — 회의 자료"));
+    assert_eq!(
+        msg.message_id().map(|m| format!("<{m}>")),
+        Some(screen_id.clone())
+    );
+    let body = msg.body_text(0).expect("a text body");
+    assert!(body.contains("밥에게,"), "{body}");
+    assert!(
+        body.contains("the report is attached. 감사합니다!"),
+        "{body}"
+    );
+    let att = msg.attachment(0).expect("an attachment");
+    assert_eq!(att.attachment_name(), Some("보고서.pdf"));
+    assert_eq!(att.contents(), &report[..]);
+    assert!(s.contains(&got.queue_id), "the queue id is on screen:\n{s}");
+
+    // The sent log has it; no draft is left.
+    let log = std::fs::read_to_string(env.data_home.join("missive/sent.log")).expect("sent log");
+    assert!(log.contains(&screen_id), "{log}");
+    let drafts = env.data_home.join("missive/drafts");
+    let left: Vec<_> = std::fs::read_dir(&drafts)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "drafts left after sending: {left:?}");
+
+    // A fresh message; quitting needs no question.
+    t.keys(&["Enter"]);
+    t.wait_for("draft: new");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+}
+
+#[test]
+fn sigterm_saves_the_draft_and_restores_the_terminal() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let env = Env::new();
+    config(&env, common::dead_port());
+    let t = Tmux::start(
+        env.path(),
+        &script(&env, env.path(), "--to carol@example.org"),
+        80,
+        24,
+    );
+    t.wait_for("via archive (file)");
+    // With a recipient given, the composer opens on Subject.
+    t.text("저장될 제목");
+    t.wait_for("저장될 제목");
+    let pid = std::fs::read_to_string(env.path().join("missive.pid")).expect("pid file");
+    let st = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    let s = t.wait_for("EXITED 143");
+    assert!(s.contains("saved as draft"), "{s}");
+    // The terminal is back to normal: the shell's output is on the main screen.
+    assert!(!s.contains("via archive"), "{s}");
+    let out = env.run(["drafts", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.stdout().trim()).expect("drafts json");
+    assert_eq!(v[0]["draft"]["subject"], "저장될 제목");
+    assert_eq!(v[0]["draft"]["to"][0], "carol@example.org");
+}
