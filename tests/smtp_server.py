@@ -13,11 +13,13 @@ import argparse
 import asyncio
 import base64
 import json
+import logging
 import os
 import secrets
 import ssl
 import string
 import sys
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -140,6 +142,9 @@ class TestSMTP(SMTP):
             transport = self._original_transport or self.transport
             if transport is not None:
                 transport.abort()
+            # connection_lost() cancels this handler; until then read no more commands
+            # from what the client had already sent.
+            await asyncio.sleep(30)
             return
         await super().smtp_DATA(arg)
 
@@ -156,6 +161,10 @@ def authenticator(state):
 
 async def main():
     args = parse_args()
+    # aiosmtpd warns about AUTH without TLS and its own deprecations on every session; the
+    # tests show this stderr when something fails, so keep it to real errors.
+    warnings.filterwarnings("ignore")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     os.makedirs(args.maildir, exist_ok=True)
     state = State(args)
     TestSMTP.state = state

@@ -1,0 +1,170 @@
+//! The outbox: a failed send keeps the exact bytes; `outbox flush` delivers each message
+//! exactly once with its Message-ID, removes it only once accepted, and counts attempts.
+
+mod common;
+
+use common::*;
+
+fn send(env: &Env, subject: &str) -> Run {
+    let body = env.file(
+        "body.txt",
+        "Ünïcödé body, kept byte for byte.\n.\nFrom here.\n",
+    );
+    let att = env.file("보고서 2026.pdf", random_bytes(10_000));
+    env.run([
+        "send",
+        "--to",
+        "홍길동 <gildong@example.com>",
+        "--bcc",
+        "hidden@example.net",
+        "--subject",
+        subject,
+        "--text",
+        body.to_str().unwrap(),
+        "--attach",
+        att.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn dropped_during_data_then_flush_delivers_exactly_once() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).drop_during_data(1), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+
+    let run = send(&env, "dropped");
+    run.expect_code(1);
+    assert!(run.stderr().contains("outbox"), "{}", run.describe());
+    assert!(
+        server.received().is_empty(),
+        "the dropped transaction was stored"
+    );
+    let entries = env.outbox();
+    assert_eq!(entries.len(), 1, "{}", run.describe());
+    let (eml, meta) = entries[0].clone();
+    let kept = std::fs::read(&eml).unwrap();
+    let message_id = meta["message_id"].as_str().unwrap().to_string();
+
+    // outbox list shows it, with the last error.
+    let list = env.run(["outbox", "list"]);
+    list.expect_code(0);
+    assert!(list.stdout().contains("dropped"), "{}", list.describe());
+    assert!(list.stdout().contains("last error"), "{}", list.describe());
+    let list = env.run(["outbox", "list", "--json"]);
+    list.expect_code(0);
+    let j = list.json();
+    assert_eq!(j.as_array().unwrap().len(), 1);
+    assert_eq!(j[0]["meta"]["message_id"], message_id.as_str());
+    assert_eq!(
+        j[0]["meta"]["envelope"]["to"],
+        serde_json::json!(["gildong@example.com", "hidden@example.net"])
+    );
+
+    // flush: delivered once, the same bytes, the same Message-ID, the same envelope.
+    let flush = env.run(["outbox", "flush"]);
+    flush.expect_code(0);
+    assert!(flush.stdout().contains(&message_id), "{}", flush.describe());
+    assert!(
+        flush.stdout().contains("1 sent, 0 still in the outbox"),
+        "{}",
+        flush.describe()
+    );
+    let got = server.only_message();
+    assert_eq!(
+        got.raw, kept,
+        "flush did not deliver the outbox bytes exactly"
+    );
+    assert_eq!(
+        format!("<{}>", got.parsed().message_id().unwrap()),
+        message_id
+    );
+    assert_eq!(
+        got.rcpt_tos,
+        vec!["gildong@example.com", "hidden@example.net"]
+    );
+    assert!(
+        env.outbox_files().is_empty(),
+        "outbox not empty after flush: {:?}",
+        env.outbox_files()
+    );
+
+    // A second flush has nothing to send.
+    let again = env.run(["outbox", "flush"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout().contains("The outbox is empty."),
+        "{}",
+        again.describe()
+    );
+    assert_eq!(server.received().len(), 1, "a message was sent twice");
+    let list = env.run(["outbox", "list"]);
+    assert!(list.stdout().contains("The outbox is empty."));
+}
+
+#[test]
+fn flush_keeps_what_still_fails_and_counts_attempts() {
+    let env = Env::new();
+    let dead = dead_port();
+    env.write_config(&SmtpCfg::new(dead, Mode::Plain, None).toml());
+    send(&env, "first").expect_code(1);
+    send(&env, "second").expect_code(1);
+    let before = env.outbox();
+    assert_eq!(before.len(), 2);
+    let kept: Vec<Vec<u8>> = before
+        .iter()
+        .map(|(eml, _)| std::fs::read(eml).unwrap())
+        .collect();
+    let ids: Vec<String> = before
+        .iter()
+        .map(|(_, m)| m["message_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+
+    // Still down: both kept, attempts counted, exit 1.
+    let flush = env.run(["outbox", "flush", "--json"]);
+    flush.expect_code(1);
+    let j = flush.json();
+    assert_eq!(j.as_array().unwrap().len(), 2);
+    assert!(j.as_array().unwrap().iter().all(|o| o["sent"] == false));
+    let after = env.outbox();
+    assert_eq!(after.len(), 2);
+    for (_, meta) in &after {
+        assert_eq!(meta["attempts"], 2, "{meta}");
+        assert!(meta["last_error"].as_str().unwrap().contains("connecting"));
+    }
+
+    // The server is back (on another port: the config follows it).
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let flush = env.run(["outbox", "flush", "--json"]);
+    flush.expect_code(0);
+    let j = flush.json();
+    let reports = j.as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    let got = server.received();
+    assert_eq!(got.len(), 2, "each message exactly once");
+    for (i, r) in reports.iter().enumerate() {
+        assert_eq!(r["sent"], true, "{r}");
+        assert_eq!(r["report"]["message_id"], ids[i].as_str());
+        assert_eq!(r["report"]["server_id"], got[i].queue_id.as_str());
+        assert_eq!(got[i].raw, kept[i], "message {i} changed in the outbox");
+    }
+    assert!(env.outbox_files().is_empty());
+    let again = env.run(["outbox", "flush"]);
+    again.expect_code(0);
+    assert_eq!(server.received().len(), 2);
+}
+
+/// A flush does not resend a message whose previous attempt was accepted: a 451 that
+/// clears on retry inside one flush still delivers once.
+#[test]
+fn flush_retries_a_temporary_failure_once() {
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    send(&env, "later").expect_code(1);
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).fail_first_data(451), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    env.run(["outbox", "flush"]).expect_code(0);
+    assert_eq!(server.received().len(), 1);
+    assert!(env.outbox_files().is_empty());
+}
