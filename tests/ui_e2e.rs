@@ -129,7 +129,7 @@ fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
             "cd '{cwd}'\n\
              export PATH='{path}' HOME='{home}' USER=tester LANG=C.UTF-8 \
              XDG_CONFIG_HOME='{cfg}' XDG_DATA_HOME='{data}' XDG_CACHE_HOME='{home}/cache' \
-             MISSIVE_E2E_PASSWORD='{pw}' EDITOR=true\n\
+             MISSIVE_E2E_PASSWORD='{pw}' EDITOR=true MISSIVE_DEBUG_PANIC=1 RUST_BACKTRACE=0\n\
              sh '{inner}'\n\
              echo \"EXITED $?\"\n\
              sleep 60\n",
@@ -305,4 +305,38 @@ fn sigterm_saves_the_draft_and_restores_the_terminal() {
     let v: serde_json::Value = serde_json::from_str(out.stdout().trim()).expect("drafts json");
     assert_eq!(v[0]["draft"]["subject"], "저장될 제목");
     assert_eq!(v[0]["draft"]["to"][0], "carol@example.org");
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_saves_what_was_typed() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let env = Env::new();
+    config(&env, common::dead_port());
+    let t = Tmux::start(
+        env.path(),
+        &script(&env, env.path(), "--to dave@example.com"),
+        80,
+        24,
+    );
+    t.wait_for("via archive (file)");
+    t.text("crash course");
+    t.keys(&["Tab"]);
+    t.text("typed a moment ago");
+    t.wait_for("typed a moment ago");
+    // Debug builds panic on F12 when MISSIVE_DEBUG_PANIC is set (the script sets it).
+    t.keys(&["F12"]);
+    let s = t.wait_for("EXITED 101");
+    assert!(s.contains("panic requested with F12"), "{s}");
+    assert!(s.contains("saved as draft"), "{s}");
+    assert!(
+        !s.contains("via archive"),
+        "the composer's screen is gone:\n{s}"
+    );
+    let out = env.run(["drafts", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.stdout().trim()).expect("drafts json");
+    assert_eq!(v[0]["draft"]["subject"], "crash course");
+    assert_eq!(v[0]["draft"]["text"], "typed a moment ago");
 }

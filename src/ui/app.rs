@@ -663,6 +663,11 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) {
+        // Debug builds only: a way for the tests to check what a crash does.
+        #[cfg(debug_assertions)]
+        if key.code == KeyCode::F(12) && std::env::var_os("MISSIVE_DEBUG_PANIC").is_some() {
+            panic!("panic requested with F12 (MISSIVE_DEBUG_PANIC, debug builds only)");
+        }
         if let Some(popup) = self.popups.last_mut() {
             if let Some(action) = popup.handle_key(key) {
                 self.apply(action);

@@ -12,11 +12,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, Input, Key, TextArea, WrapMode};
 
 /// Bodies up to this many lines are edited whole.
-pub const WHOLE: usize = 400;
+pub const WHOLE: usize = 300;
 /// Lines in the edited window of a longer body.
-pub const WINDOW: usize = 300;
+pub const WINDOW: usize = 200;
 /// The window moves when the cursor is this close to an edge with more text beyond.
-pub const MARGIN: usize = 50;
+pub const MARGIN: usize = 40;
 
 pub struct Body {
     head: Vec<String>,
@@ -178,7 +178,7 @@ impl Body {
         let on_screen = old_row.saturating_sub(top as usize);
 
         let mut all = std::mem::take(&mut self.head);
-        let area = std::mem::replace(&mut self.area, TextArea::default());
+        let area = std::mem::take(&mut self.area);
         all.extend(area.into_lines());
         all.append(&mut self.tail);
         let total = all.len();

@@ -22,8 +22,13 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
+/// Whether the terminal is in the composer's mode (so leaving twice does no harm: a
+/// second "leave the alternate screen" would move the cursor back up on some terminals).
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
 /// Put the terminal in the composer's mode.
 pub fn enter() -> io::Result<()> {
+    ENTERED.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
     execute!(
         io::stdout(),
@@ -36,6 +41,9 @@ pub fn enter() -> io::Result<()> {
 
 /// Undo [`enter`]. Safe to call more than once.
 pub fn leave() -> io::Result<()> {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
     let raw = disable_raw_mode();
     let mut out = io::stdout();
     let screen = execute!(

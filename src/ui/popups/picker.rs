@@ -243,23 +243,11 @@ impl Picker {
                 self.filter.clear();
                 self.refilter();
             }
-            KeyCode::Down | KeyCode::Tab => {
-                if n > 0 {
-                    self.selected = (self.selected + 1).min(n - 1);
-                }
-            }
-            KeyCode::Char('n') if ctrl => {
-                if n > 0 {
-                    self.selected = (self.selected + 1).min(n - 1);
-                }
-            }
+            KeyCode::Down | KeyCode::Tab => self.selected = (self.selected + 1).min(n.max(1) - 1),
+            KeyCode::Char('n') if ctrl => self.selected = (self.selected + 1).min(n.max(1) - 1),
             KeyCode::Up | KeyCode::BackTab => self.selected = self.selected.saturating_sub(1),
             KeyCode::Char('p') if ctrl => self.selected = self.selected.saturating_sub(1),
-            KeyCode::PageDown => {
-                if n > 0 {
-                    self.selected = (self.selected + 10).min(n - 1);
-                }
-            }
+            KeyCode::PageDown => self.selected = (self.selected + 10).min(n.max(1) - 1),
             KeyCode::PageUp => self.selected = self.selected.saturating_sub(10),
             KeyCode::Home => self.selected = 0,
             KeyCode::End => self.selected = n.saturating_sub(1),

@@ -58,15 +58,11 @@ impl Switcher {
                     .get(self.selected)
                     .map(|i| Action::SwitchTransport(i.name.clone()))
             }
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => {
-                if n > 0 {
-                    self.selected = (self.selected + 1) % n;
-                }
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab if n > 0 => {
+                self.selected = (self.selected + 1) % n;
             }
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => {
-                if n > 0 {
-                    self.selected = (self.selected + n - 1) % n;
-                }
+            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab if n > 0 => {
+                self.selected = (self.selected + n - 1) % n;
             }
             KeyCode::Home => self.selected = 0,
             KeyCode::End => self.selected = n.saturating_sub(1),
