@@ -459,3 +459,48 @@ fn resume_offer_opens_the_draft() {
     assert_eq!(app.draft().subject, "half written");
     assert!(!app.is_modified());
 }
+
+#[test]
+fn start_from_flags_mailto_and_a_saved_draft() {
+    use missive::cli::MessageArgs;
+    let data = tempfile::tempdir().expect("tempdir");
+    let engine = engine_at(data.path());
+    let args = MessageArgs {
+        cc: vec!["x@example.com".into()],
+        ..Default::default()
+    };
+    let init = missive::ui::initial(
+        &engine,
+        &args,
+        None,
+        Some("mailto:a@b.example?subject=%ED%9A%8C%EC%9D%98&body=hello%0Aworld"),
+    )
+    .expect("initial");
+    assert_eq!(init.draft.to, vec!["a@b.example"]);
+    assert_eq!(init.draft.cc, vec!["x@example.com"]);
+    assert_eq!(init.draft.subject, "회의");
+    assert_eq!(init.draft.text.as_deref(), Some("hello\nworld"));
+    assert!(init.offer.is_none(), "a prefilled composer offers no draft");
+
+    // An empty start offers the newest draft; --draft ID reopens one.
+    engine
+        .drafts()
+        .save("20260101-000000-bbbb", Some("local"), &sample_draft())
+        .expect("save");
+    let init = missive::ui::initial(&engine, &MessageArgs::default(), None, None).expect("init");
+    assert_eq!(
+        init.offer.map(|o| o.id).as_deref(),
+        Some("20260101-000000-bbbb")
+    );
+    let init = missive::ui::initial(
+        &engine,
+        &MessageArgs::default(),
+        Some("20260101-000000-bbbb"),
+        None,
+    )
+    .expect("reopen");
+    assert!(init.reopened);
+    assert_eq!(init.transport.as_deref(), Some("local"));
+    assert_eq!(init.draft.subject, sample_draft().subject);
+    assert!(missive::ui::initial(&engine, &MessageArgs::default(), Some("nope"), None).is_err());
+}

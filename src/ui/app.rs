@@ -30,8 +30,14 @@ pub const AUTOSAVE_IDLE: Duration = Duration::from_millis(1000);
 /// ...and at the latest this long after the first unsaved keystroke, so continuous typing
 /// is saved too (at most 2 s are lost on a kill).
 pub const AUTOSAVE_MAX: Duration = Duration::from_millis(1800);
-/// The exact size is recomputed (off the UI loop) once input has been idle this long.
+/// The exact size is recomputed (off the UI loop, by building the message with the
+/// engine) once input has been idle this long...
 pub const MEASURE_IDLE: Duration = Duration::from_millis(300);
+/// ...or this long when the attachments are big, so a pause in typing does not re-read
+/// and re-encode megabytes each time. Until then the last size is shown with "≈".
+pub const MEASURE_IDLE_BIG: Duration = Duration::from_millis(2000);
+/// Attachments above this total count as big.
+pub const BIG_ATTACHMENTS: u64 = 4 * 1024 * 1024;
 /// How long a status-bar note stays.
 pub const NOTE_TTL: Duration = Duration::from_secs(6);
 
@@ -622,7 +628,13 @@ impl App {
         self.edit_gen += 1;
         self.last_edit = Some(now);
         self.dirty_since.get_or_insert(now);
-        self.measure_due = Some(now + MEASURE_IDLE);
+        let attached: u64 = self.attachments.iter().filter_map(|a| a.size).sum();
+        let idle = if attached > BIG_ATTACHMENTS {
+            MEASURE_IDLE_BIG
+        } else {
+            MEASURE_IDLE
+        };
+        self.measure_due = Some(now + idle);
         if let SizeState::Known { stale, .. } = &mut self.size {
             *stale = true;
         }

@@ -71,6 +71,8 @@ pub struct PreviewData {
     pub envelope_from: String,
     pub envelope_to: Vec<String>,
     pub headers: Vec<(String, String)>,
+    /// The subject as typed, shown beside its encoded form.
+    pub subject: String,
     pub tree: Vec<String>,
     pub html_text: Option<String>,
 }
@@ -299,6 +301,7 @@ pub fn preview_data(p: &Prepared, draft: &Draft, purpose: Purpose, width: usize)
         envelope_from: p.built.envelope.from.clone(),
         envelope_to: p.built.envelope.to.clone(),
         headers: tree.as_ref().map(|t| t.headers.clone()).unwrap_or_default(),
+        subject: draft.subject.clone(),
         tree: tree
             .as_ref()
             .map(|t| t.render_lines())

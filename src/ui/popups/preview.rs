@@ -147,6 +147,14 @@ impl Preview {
                             out.push(Line::from(w));
                         }
                     }
+                    if k.eq_ignore_ascii_case("subject") && v.contains("=?") {
+                        for w in wrap_width(&format!("  (decoded: {})", d.subject), width) {
+                            out.push(Line::from(Span::styled(
+                                w,
+                                Style::default().fg(Color::DarkGray),
+                            )));
+                        }
+                    }
                 }
                 if let Some(h) = &d.html_text {
                     out.push(Line::default());
