@@ -321,6 +321,7 @@ impl GmailTransport {
                     ),
                 )
             })?;
+        tracing::debug!(transport = %self.name, session = %redact_query(&session), total, "resumable upload session started");
         let bytes = Bytes::copy_from_slice(raw);
         let mut offset = 0usize;
         progress(Progress::Sending {

@@ -68,6 +68,8 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Scope the token endpoint reports.
     pub scope: String,
+    /// The server's own URL.
+    pub base: String,
 }
 
 pub struct Google {
@@ -298,16 +300,7 @@ impl Respond for Handler {
         };
         let path = req.url.path().to_string();
         let query: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
-        let base = format!(
-            "{}://{}",
-            req.url.scheme(),
-            req.url
-                .host_str()
-                .map_or(String::new(), |h| match req.url.port() {
-                    Some(p) => format!("{h}:{p}"),
-                    None => h.to_string(),
-                })
-        );
+        let base = st.base.clone();
         match (req.method.as_str(), path.as_str()) {
             ("GET", "/o/oauth2/auth") => {
                 st.authorize = Some(query.clone());
@@ -368,6 +361,7 @@ impl Google {
             .respond_with(Handler(state.clone()))
             .mount(&server)
             .await;
+        state.lock().expect("state").base = server.uri();
         Google { server, state }
     }
 
