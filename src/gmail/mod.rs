@@ -183,7 +183,13 @@ pub async fn auth_command(
         let _ = out.flush();
     }
     if !no_browser {
-        if let Err(e) = webbrowser::open(&flow.url) {
+        // Off the async thread: some openers (text browsers) block until they exit. The
+        // listener is already bound, so a redirect that comes early waits in its backlog.
+        let url = flow.url.clone();
+        let opener = tokio::task::spawn_blocking(move || webbrowser::open(&url));
+        if let Ok(Ok(Err(e))) =
+            tokio::time::timeout(std::time::Duration::from_secs(3), opener).await
+        {
             err(format!(
                 "could not open a browser ({e}); open the URL above yourself"
             ));
