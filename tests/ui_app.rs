@@ -504,3 +504,125 @@ fn start_from_flags_mailto_and_a_saved_draft() {
     assert_eq!(init.draft.subject, sample_draft().subject);
     assert!(missive::ui::initial(&engine, &MessageArgs::default(), Some("nope"), None).is_err());
 }
+
+/// The worker on a real runtime: measure, prepare, save a draft, send through the
+/// built-in file transport, and drop the outbox copy of an earlier failed attempt.
+#[test]
+fn worker_measures_prepares_saves_and_sends() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let engine = engine_at(data.path());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut w = missive::ui::worker::spawn(engine.clone());
+        let draft = sample_draft();
+
+        w.tx.send(Command::Measure {
+            id: 1,
+            draft: Box::new(draft.clone()),
+            transport: "file".into(),
+        })
+        .expect("send");
+        match next(&mut w.rx).await {
+            Event::Measured { id: 1, result } => assert!(result.expect("size") > 100),
+            other => panic!("expected Measured, got {other:?}"),
+        }
+
+        w.tx.send(Command::SaveDraft {
+            gen: 7,
+            id: "20260101-000000-cccc".into(),
+            transport: Some("file".into()),
+            draft: Box::new(draft.clone()),
+        })
+        .expect("send");
+        match next(&mut w.rx).await {
+            Event::DraftSaved { gen: 7, result } => assert!(result.expect("saved").exists()),
+            other => panic!("expected DraftSaved, got {other:?}"),
+        }
+
+        // An outbox copy left by an earlier failed attempt of this message.
+        let prepared = engine.prepare(&draft, Some("file")).expect("prepare");
+        let meta = missive::outbox::OutboxMeta {
+            transport: "file".into(),
+            kind: "file".into(),
+            envelope: prepared.built.envelope.clone(),
+            message_id: prepared.built.message_id.clone(),
+            subject: draft.subject.clone(),
+            created: "2026-01-01T00:00:00+00:00".into(),
+            attempts: 1,
+            last_attempt: "2026-01-01T00:00:00+00:00".into(),
+            last_error: "connecting failed".into(),
+        };
+        let old = engine
+            .outbox()
+            .put(&prepared.built.raw, &meta)
+            .expect("outbox");
+        assert_eq!(engine.outbox().list().len(), 1);
+
+        w.tx.send(Command::Prepare {
+            id: 2,
+            purpose: Purpose::Confirm,
+            draft: Box::new(draft.clone()),
+            transport: "file".into(),
+            width: 76,
+        })
+        .expect("send");
+        let p = match next(&mut w.rx).await {
+            Event::Prepared {
+                id: 2,
+                result: Ok((p, data)),
+                ..
+            } => {
+                assert_eq!(data.transport, "file");
+                assert!(
+                    data.tree[0].starts_with("multipart/alternative")
+                        || data.tree[0].starts_with("text/plain"),
+                    "{:?}",
+                    data.tree
+                );
+                p
+            }
+            other => panic!("expected Prepared, got {other:?}"),
+        };
+        let message_id = p.built.message_id.clone();
+        w.tx.send(Command::Send {
+            id: 3,
+            prepared: p,
+            replaces_outbox: Some(old),
+        })
+        .expect("send");
+        let mut saw_progress = false;
+        loop {
+            match next(&mut w.rx).await {
+                Event::Progress { id: 3, .. } => saw_progress = true,
+                Event::Sent {
+                    id: 3,
+                    result,
+                    message_id: mid,
+                } => {
+                    let r = result.expect("sent");
+                    assert_eq!(r.message_id, message_id);
+                    assert_eq!(mid, message_id);
+                    assert!(r.path.as_ref().is_some_and(|p| p.exists()));
+                    break;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(saw_progress, "progress was reported");
+        assert!(
+            engine.outbox().list().is_empty(),
+            "the failed attempt's copy is gone"
+        );
+    });
+}
+
+async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Event {
+    tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("an answer in time")
+        .expect("the worker is alive")
+}
