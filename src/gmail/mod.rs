@@ -297,11 +297,6 @@ async fn profile_address(http: &http::Http, root: &str, user: &str, token: &str)
     a.json()?["emailAddress"].as_str().map(String::from)
 }
 
-/// For callers that only need the config check (e.g. the composer's transport list).
-pub fn has_login(name: &str, paths: &Paths) -> bool {
-    token::token_path(paths, name).is_file()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
