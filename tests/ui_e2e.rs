@@ -145,6 +145,19 @@ fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
     outer
 }
 
+/// The `<...>` on the screen line that mentions Message-ID.
+fn message_id_on(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.contains("Message-ID"))
+        .and_then(|l| {
+            let start = l.find('<')?;
+            let end = l[start..].find('>')? + start;
+            Some(l[start..=end].to_string())
+        })
+        .unwrap_or_else(|| panic!("no Message-ID on screen:\n{screen}"))
+}
+
 fn config(env: &Env, smtp_port: u16) {
     env.write_config(&format!(
         r#"default = "archive"
@@ -216,6 +229,20 @@ fn compose_attach_switch_and_send_over_smtp() {
     t.keys(&["3"]);
     t.wait_for("via smtp-local (smtp)");
 
+    // The preview shows the message as it will leave, Message-ID included.
+    t.keys(&["C-p"]);
+    let s = t.wait_for("MIME preview");
+    let s = if s.contains("Message-ID") {
+        s
+    } else {
+        t.wait_for("Message-ID")
+    };
+    assert!(s.contains("application/pdf"), "{s}");
+    assert!(s.contains("\"보고서.pdf\""), "{s}");
+    let preview_id = message_id_on(&s);
+    t.keys(&["Escape"]);
+    t.wait_for("^Y send");
+
     // Send: confirm, then the receipt.
     t.keys(&["C-y"]);
     let s = t.wait_for("Enter/y send");
@@ -223,15 +250,11 @@ fn compose_attach_switch_and_send_over_smtp() {
     assert!(s.contains("smtp-local (smtp)"), "{s}");
     t.keys(&["y"]);
     let s = t.wait_for("Queue id");
-    let screen_id = s
-        .lines()
-        .find(|l| l.contains("Message-ID"))
-        .and_then(|l| {
-            let start = l.find('<')?;
-            let end = l[start..].find('>')? + start;
-            Some(l[start..=end].to_string())
-        })
-        .unwrap_or_else(|| panic!("no Message-ID on screen:\n{s}"));
+    let screen_id = message_id_on(&s);
+    assert_eq!(
+        screen_id, preview_id,
+        "the preview showed the Message-ID that was sent"
+    );
 
     // What the server got.
     let got = server.only_message();

@@ -965,7 +965,23 @@ impl App {
         self.edited(None);
     }
 
+    /// Give the message its Message-ID now, so the preview, the confirmation and the send
+    /// all show the same one (a retry after a failure keeps it too).
+    fn ensure_message_id(&mut self) {
+        if self.message_id.is_some() {
+            return;
+        }
+        let from = match self.transport_config() {
+            Some(tc) => self.engine.resolve_from(&self.draft(), tc),
+            None => return,
+        };
+        if let Ok(mb) = message::parse_mailbox("From", &from) {
+            self.message_id = Some(message::new_message_id(&mb));
+        }
+    }
+
     fn open_preview(&mut self) {
+        self.ensure_message_id();
         let id = self.new_id();
         self.prepare_id = id;
         let p = Preview::loading(self.screen);
@@ -993,6 +1009,8 @@ impl App {
             self.show_error("Not ready to send", vec![e.to_string()]);
             return;
         }
+        self.ensure_message_id();
+        let draft = self.draft();
         let id = self.new_id();
         self.prepare_id = id;
         let confirm = Confirm::loading(&draft, &self.transport, self.transport_kind());
