@@ -111,6 +111,10 @@ impl Drop for Tmux {
 /// A script that runs missive hermetically (like `Env::cmd`), records its pid, and keeps
 /// the pane open after it exits so its last words can be read.
 fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
+    script_with(env, cwd, args, "true")
+}
+
+fn script_with(env: &Env, cwd: &Path, args: &str, editor: &str) -> PathBuf {
     let bin = env!("CARGO_BIN_EXE_missive");
     let inner = env.path().join("run-missive.sh");
     std::fs::write(
@@ -129,7 +133,7 @@ fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
             "cd '{cwd}'\n\
              export PATH='{path}' HOME='{home}' USER=tester LANG=C.UTF-8 \
              XDG_CONFIG_HOME='{cfg}' XDG_DATA_HOME='{data}' XDG_CACHE_HOME='{home}/cache' \
-             MISSIVE_E2E_PASSWORD='{pw}' EDITOR=true MISSIVE_DEBUG_PANIC=1 RUST_BACKTRACE=0\n\
+             MISSIVE_E2E_PASSWORD='{pw}' EDITOR='{editor}' MISSIVE_DEBUG_PANIC=1 RUST_BACKTRACE=0\n\
              sh '{inner}'\n\
              echo \"EXITED $?\"\n\
              sleep 60\n",
@@ -362,4 +366,41 @@ fn a_panic_restores_the_terminal_and_saves_what_was_typed() {
     let v: serde_json::Value = serde_json::from_str(out.stdout().trim()).expect("drafts json");
     assert_eq!(v[0]["draft"]["subject"], "crash course");
     assert_eq!(v[0]["draft"]["text"], "typed a moment ago");
+}
+
+#[test]
+fn ctrl_e_hands_the_body_to_the_editor_and_back() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let env = Env::new();
+    config(&env, common::dead_port());
+    // An "editor" that checks it got the body, then appends a line.
+    let editor = env.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "grep -q '첫 줄' \"$1\" && echo '편집기에서 added by the editor' >> \"$1\"\n",
+    )
+    .expect("write editor");
+    let t = Tmux::start(
+        env.path(),
+        &script_with(
+            &env,
+            env.path(),
+            "--to e@example.com --subject edit",
+            &format!("sh {}", editor.display()),
+        ),
+        80,
+        24,
+    );
+    t.wait_for("via archive (file)");
+    t.text("첫 줄");
+    t.keys(&["C-e"]);
+    let s = t.wait_for("편집기에서 added by the editor");
+    assert!(s.contains("첫 줄"), "{s}");
+    assert!(s.contains("line 2 of 2"), "{s}");
+    // The composer is back in charge: keys still work.
+    t.keys(&["F1"]);
+    t.wait_for("Keys");
 }

@@ -132,12 +132,12 @@ impl Body {
             }
         );
         if top && !self.head.is_empty() {
-            self.jump(0, 0);
+            self.jump(0, 0, false);
             return false;
         }
         if bottom && !self.tail.is_empty() {
             let last = self.line_count() - 1;
-            self.jump(last, usize::MAX);
+            self.jump(last, usize::MAX, false);
             return false;
         }
         let changed = self.area.input(input);
@@ -154,7 +154,7 @@ impl Body {
     /// Put the cursor at the end of the text.
     pub fn move_to_end(&mut self) {
         let last = self.line_count().saturating_sub(1);
-        self.jump(last, usize::MAX);
+        self.jump(last, usize::MAX, false);
     }
 
     fn rewindow(&mut self) {
@@ -166,13 +166,14 @@ impl Body {
         let too_small = n < WINDOW / 2 && (!self.head.is_empty() || !self.tail.is_empty());
         if near_top || near_bottom || too_big || too_small {
             let (abs, col) = self.cursor();
-            self.jump(abs, col);
+            self.jump(abs, col, true);
         }
     }
 
-    /// Re-cut the window around line `abs` and put the cursor there, keeping the cursor's
-    /// place on the screen where possible.
-    fn jump(&mut self, abs: usize, col: usize) {
+    /// Re-cut the window around line `abs` and put the cursor there. `keep_screen` keeps
+    /// the cursor on the same screen row (the window moved under a scrolling cursor);
+    /// otherwise the text area scrolls as it would for any cursor move.
+    fn jump(&mut self, abs: usize, col: usize, keep_screen: bool) {
         let ratatui_textarea::DataCursor(old_row, _) = self.area.cursor();
         let (top, _) = self.area.scroll_offset();
         let on_screen = old_row.saturating_sub(top as usize);
@@ -196,7 +197,11 @@ impl Body {
         let mut t = new_area(window, self.focused);
         let row = abs - start;
         let col = col.min(t.lines()[row].chars().count());
-        let want_top = row.saturating_sub(on_screen);
+        let want_top = if keep_screen {
+            row.saturating_sub(on_screen)
+        } else {
+            0
+        };
         if want_top > 0 {
             t.scroll((want_top.min(i16::MAX as usize) as i16, 0));
         }
