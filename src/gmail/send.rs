@@ -424,60 +424,6 @@ fn google_error(a: &Answer) -> (String, String) {
     (reason, message)
 }
 
-/// The message Gmail gets. The Gmail API has no envelope: it delivers to the To, Cc and
-/// Bcc headers, and strips Bcc on delivery. The engine keeps Bcc out of the headers
-/// (SPEC), so envelope recipients that are in neither To nor Cc are put back as a `Bcc:`
-/// line in front of the other headers. A message that already has a Bcc header is sent
-/// as it is.
-pub fn with_bcc<'a>(raw: &'a [u8], envelope: &Envelope) -> std::borrow::Cow<'a, [u8]> {
-    use std::borrow::Cow;
-    let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else {
-        return Cow::Borrowed(raw);
-    };
-    if msg.bcc().is_some() {
-        return Cow::Borrowed(raw);
-    }
-    let visible: Vec<String> = [msg.to(), msg.cc()]
-        .into_iter()
-        .flatten()
-        .flat_map(|a| a.iter())
-        .filter_map(|a| a.address())
-        .map(|a| a.to_ascii_lowercase())
-        .collect();
-    let mut hidden: Vec<&str> = Vec::new();
-    for r in &envelope.to {
-        let lower = r.to_ascii_lowercase();
-        if !visible.contains(&lower) && !hidden.iter().any(|h| h.eq_ignore_ascii_case(r)) {
-            hidden.push(r);
-        }
-    }
-    if hidden.is_empty() {
-        return Cow::Borrowed(raw);
-    }
-    // "Bcc: a@x, b@y", folded before a line would pass 78 characters.
-    let mut line = String::from("Bcc:");
-    let mut width = line.len();
-    for (i, addr) in hidden.iter().enumerate() {
-        let sep = if i == 0 { "" } else { "," };
-        if i > 0 && width + sep.len() + 1 + addr.len() > 78 {
-            line.push_str(sep);
-            line.push_str("\r\n ");
-            width = 1;
-        } else {
-            line.push_str(sep);
-            line.push(' ');
-            width += sep.len() + 1;
-        }
-        line.push_str(addr);
-        width += addr.len();
-    }
-    line.push_str("\r\n");
-    let mut out = Vec::with_capacity(raw.len() + line.len());
-    out.extend_from_slice(line.as_bytes());
-    out.extend_from_slice(raw);
-    Cow::Owned(out)
-}
-
 /// A multipart boundary that does not occur in the message.
 fn boundary_for(raw: &[u8]) -> String {
     loop {
@@ -499,13 +445,13 @@ impl Transport for GmailTransport {
 
     fn send<'a>(
         &'a self,
-        envelope: &'a Envelope,
+        _envelope: &'a Envelope,
         raw: &'a [u8],
         progress: ProgressFn<'a>,
     ) -> BoxFuture<'a, Result<Receipt, TransportError>> {
         Box::pin(async move {
-            let raw = with_bcc(raw, envelope);
-            let raw: &[u8] = &raw;
+            // The engine built these bytes for Gmail with the Bcc header kept (the API has
+            // no envelope), so they go exactly as they are: what `preview --raw` shows.
             let size = raw.len() as u64;
             if size > MAX_MESSAGE_BYTES {
                 return Err(TransportError::user(Stage::Config, super::too_large(size)));
@@ -595,46 +541,6 @@ mod tests {
             body: Bytes::from_static(b"<html>\n  Bad   gateway</html>"),
         };
         assert_eq!(google_error(&b).1, "<html> Bad gateway</html>");
-    }
-
-    #[test]
-    fn bcc_goes_back_into_the_headers() {
-        let raw = b"From: a@example.com\r\nTo: Bob <bob@example.net>\r\nCc: carol@example.org\r\nSubject: x\r\n\r\nbody\r\n";
-        let env = Envelope {
-            from: "a@example.com".into(),
-            to: vec![
-                "bob@example.net".into(),
-                "Carol@example.org".into(),
-                "dave@example.com".into(),
-                "erin@example.com".into(),
-            ],
-        };
-        let out = with_bcc(raw, &env);
-        assert!(out.starts_with(b"Bcc: dave@example.com, erin@example.com\r\nFrom:"));
-        assert!(out.ends_with(raw));
-        // No hidden recipients, or a Bcc already there: unchanged.
-        let env2 = Envelope {
-            from: "a@example.com".into(),
-            to: vec!["bob@example.net".into()],
-        };
-        assert!(matches!(
-            with_bcc(raw, &env2),
-            std::borrow::Cow::Borrowed(_)
-        ));
-        let long: Vec<String> = (0..6).map(|i| format!("someone{i}@example.com")).collect();
-        let env3 = Envelope {
-            from: "a@example.com".into(),
-            to: long,
-        };
-        let out = with_bcc(raw, &env3);
-        let head = String::from_utf8_lossy(&out);
-        let bcc = head.split("\r\nFrom:").next().unwrap_or("");
-        assert!(bcc.lines().all(|l| l.len() <= 78), "{bcc}");
-        assert!(bcc.contains("\r\n someone"), "{bcc}");
-        let parsed = mail_parser::MessageParser::default()
-            .parse_headers(&out[..])
-            .expect("parses");
-        assert_eq!(parsed.bcc().map(|b| b.iter().count()), Some(6));
     }
 
     #[test]
