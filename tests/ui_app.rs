@@ -336,6 +336,9 @@ fn mouse_click_focuses_the_pane_under_it() {
     assert_eq!(app.focus, Pane::Attachments);
     app.handle_event(click(5, 0));
     assert_eq!(app.focus, Pane::From);
+    // The "via transport" tag at the right of the From row opens the switcher.
+    app.handle_event(click(75, 0));
+    assert_eq!(top(&app), Some("switcher"));
 }
 
 #[test]

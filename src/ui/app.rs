@@ -782,6 +782,14 @@ impl App {
         }
         let layout = super::view::layout(self.screen, self);
         match m.kind {
+            MouseEventKind::Down(MouseButton::Left)
+                if layout
+                    .via
+                    .contains(ratatui::layout::Position::new(m.column, m.row)) =>
+            {
+                // The "via transport" tag opens the switcher.
+                self.apply(Action::OpenSwitcher);
+            }
             MouseEventKind::Down(MouseButton::Left) => {
                 if let Some(pane) = layout.pane_at(m.column, m.row) {
                     self.set_focus(pane);

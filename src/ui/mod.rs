@@ -141,9 +141,9 @@ pub fn run(
         })
     }));
     let _ = terminal::leave();
-    rt.shutdown_timeout(Duration::from_secs(2));
 
-    match outcome {
+    // Save first: after a SIGHUP or SIGTERM a SIGKILL may follow.
+    let code = match outcome {
         Ok(Ok(End::Quit)) => finish(&app),
         Ok(Ok(End::Signal(code))) => {
             save_now(&app, true);
@@ -165,7 +165,9 @@ pub fn run(
             }
             101
         }
-    }
+    };
+    rt.shutdown_timeout(Duration::from_secs(2));
+    code
 }
 
 /// Write the draft from the UI thread (on the way out).
