@@ -568,3 +568,245 @@ fn check_implicit_tls_and_untrusted() {
         run.describe()
     );
 }
+
+/// Secrets never reach stdout, stderr, the log (even at trace level), the sent log or the
+/// outbox, whether the send works or not.
+#[test]
+fn secrets_stay_out_of_output_and_files() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::StartTls).auth(TEST_USER, TEST_PASSWORD),
+        Some(&certs),
+    );
+    let mut env = Env::new();
+    env.vars.push(("RUST_LOG".into(), "trace".into()));
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs)).password_env(
+        &mut env,
+        TEST_USER,
+        TEST_PASSWORD,
+    );
+    env.write_config(&cfg.toml());
+    let (ok, _) = send_simple(&env, &server, &[]);
+    ok.assert_no_secret(TEST_PASSWORD);
+
+    // And a refused login, which goes to the outbox with its error.
+    env.vars.retain(|(k, _)| k != "MISSIVE_TEST_PASSWORD");
+    env.vars
+        .push(("MISSIVE_TEST_PASSWORD".into(), "WrongSecret-42".into()));
+    let body = env.file("body.txt", "x\n");
+    let bad = env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--text",
+        body.to_str().unwrap(),
+    ]);
+    bad.expect_code(1);
+    bad.assert_no_secret("WrongSecret-42");
+    assert_eq!(env.outbox().len(), 1);
+
+    // AUTH PLAIN's base64 blob would leak the password as surely as the password.
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let needles = [
+        TEST_PASSWORD.to_string(),
+        "WrongSecret-42".to_string(),
+        b64(&format!("\0{TEST_USER}\0{TEST_PASSWORD}")),
+        b64(&format!("\0{TEST_USER}\0WrongSecret-42")),
+        b64(TEST_PASSWORD),
+    ];
+    let mut checked = 0;
+    for entry in walk(&env.data_home) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for n in &needles {
+            assert!(
+                !text.contains(n.as_str()),
+                "{} holds a secret ({n:?})",
+                entry.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        env.data_home.join("missive/missive.log").is_file(),
+        "no log file was written, so the check above proves little"
+    );
+    assert!(checked >= 3, "only {checked} files checked");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A 3 MB attachment over STARTTLS: several DATA chunks, bytes intact, size reported.
+#[test]
+fn large_attachment_over_starttls() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(ServerOpts::new(Mode::StartTls), Some(&certs));
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::StartTls, Some(&certs)).toml());
+    let data = random_bytes(3 * 1024 * 1024 + 17);
+    let att = env.file("big.bin", &data);
+    let dat = env.file("table.dat", random_bytes(1000));
+    let body = env.file("body.txt", "big one\n");
+    let run = env.run([
+        "send",
+        "--json",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "big",
+        "--text",
+        body.to_str().unwrap(),
+        "--attach",
+        att.to_str().unwrap(),
+        "--attach",
+        &format!("{};type=application/x-missive-test", dat.display()),
+    ]);
+    run.expect_code(0);
+    let got = server.only_message();
+    assert!(got.tls);
+    assert_eq!(run.json()["bytes"].as_u64(), Some(got.raw.len() as u64));
+    for line in crlf_lines(&got.raw) {
+        assert!(line.len() <= 998);
+    }
+    let m = got.parsed();
+    assert_eq!(
+        structure(&m),
+        "multipart/mixed[text/plain,application/octet-stream,application/x-missive-test]"
+    );
+    let atts: Vec<_> = m.attachments().collect();
+    assert_eq!(atts[0].attachment_name(), Some("big.bin"));
+    assert!(atts[0].contents() == &data[..], "big attachment corrupted");
+    assert_eq!(atts[1].attachment_name(), Some("table.dat"));
+    assert!(
+        atts[1].contents() == std::fs::read(&dat).unwrap(),
+        "table.dat corrupted"
+    );
+}
+
+/// Text files attached with Unix line endings: the message must stay CRLF-only on the
+/// wire (bare LF is refused by many servers) and the file must arrive byte for byte,
+/// whatever relays do to line endings, so attachments are base64, never 7bit.
+#[test]
+fn text_attachments_are_exact_and_crlf_clean() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "see attached\n");
+    let unix = b"a,b\n1,2\nFrom here\n.\n".to_vec();
+    let dos = b"line one\r\nline two".to_vec();
+    let a = env.file("notes.txt", &unix);
+    let b = env.file("table.dat", &dos);
+    env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "text files",
+        "--text",
+        body.to_str().unwrap(),
+        "--attach",
+        a.to_str().unwrap(),
+        "--attach",
+        &format!("{};type=text/csv", b.display()),
+    ])
+    .expect_code(0);
+    let got = server.only_message();
+    let bare_lf = got
+        .raw
+        .iter()
+        .enumerate()
+        .filter(|(i, &c)| c == b'\n' && (*i == 0 || got.raw[i - 1] != b'\r'))
+        .count();
+    assert_eq!(bare_lf, 0, "bare LF on the wire:\n{}", got.text());
+    let m = got.parsed();
+    let atts: Vec<_> = m.attachments().collect();
+    assert_eq!(atts.len(), 2);
+    assert_eq!(atts[0].contents(), &unix[..], "notes.txt changed");
+    assert_eq!(atts[1].contents(), &dos[..], "table.dat changed");
+    assert!(
+        atts.iter()
+            .all(|a| a.content_transfer_encoding() == Some("base64")),
+        "attachments not base64:\n{}",
+        got.text()
+    );
+}
+
+/// Windows line endings, trailing spaces, tabs and a final line without a newline come
+/// back as written (line endings normalised to CRLF on the wire).
+#[test]
+fn awkward_text_survives() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let text = "trailing spaces   \r\n\ttab\r\n.\r\n..\r\nFrom me\r\n한국어 끝";
+    let html = "<p>x</p>";
+    let t = env.file("body.txt", text);
+    let h = env.file("body.html", html);
+    env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "awkward",
+        "--text",
+        t.to_str().unwrap(),
+        "--html",
+        h.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let got = server.only_message();
+    assert!(got.raw.is_ascii());
+    let body_start = got.text().find("\r\n\r\n").unwrap() + 4;
+    for line in crlf_lines(&got.raw[body_start..]) {
+        assert!(!line.starts_with(b"From "));
+        assert!(
+            !line.ends_with(b" ") && !line.ends_with(b"\t"),
+            "trailing whitespace on the wire would be stripped by some relays: {:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    let m = got.parsed();
+    assert_eq!(m.body_text(0).unwrap(), text);
+    assert_eq!(m.body_html(0).unwrap(), html);
+}
+
+#[test]
+fn check_names_the_failing_step() {
+    // Nothing listening.
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    let run = env.run(["check"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("connecting failed"),
+        "{}",
+        run.describe()
+    );
+
+    // A server without STARTTLS when STARTTLS is required.
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let certs = Certs::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::StartTls, Some(&certs)).toml());
+    let run = env.run(["check"]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("STARTTLS"), "{}", run.describe());
+
+    // An unknown transport is a usage error.
+    let run = env.run(["check", "nope"]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("nope"), "{}", run.describe());
+}
