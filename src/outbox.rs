@@ -103,21 +103,34 @@ impl Outbox {
     }
 
     /// One flush at a time: two concurrent flushes could each send the same message.
+    ///
+    /// The lock file is made complete (holding our pid) under a temporary name and then
+    /// hard-linked into place, which fails if a lock exists: another flush never sees a
+    /// lock without its pid and mistakes it for a stale one.
     pub fn lock(&self) -> std::io::Result<FlushLock> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(".flush.lock");
+        let tmp = self.dir.join(format!(
+            ".flush.lock.{}.{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&tmp, std::process::id().to_string())?;
+        let result = self.take_lock(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        result
+    }
+
+    fn take_lock(&self, tmp: &Path, path: &Path) -> std::io::Result<FlushLock> {
         for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(_) => {
-                    let _ = std::fs::write(&path, std::process::id().to_string());
-                    return Ok(FlushLock { path });
+            match std::fs::hard_link(tmp, path) {
+                Ok(()) => {
+                    return Ok(FlushLock {
+                        path: path.to_path_buf(),
+                    })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = std::fs::read_to_string(path).unwrap_or_default();
                     let alive = pid
                         .trim()
                         .parse::<u32>()
@@ -132,9 +145,20 @@ impl Outbox {
                             ),
                         ));
                     }
-                    let _ = std::fs::remove_file(&path);
+                    // Left by a flush that died: take it over.
+                    let _ = std::fs::remove_file(path);
                 }
-                Err(e) => return Err(e),
+                // A file system without hard links: create it in place instead.
+                Err(_) => {
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(path)?;
+                    std::io::Write::write_all(&mut f, std::process::id().to_string().as_bytes())?;
+                    return Ok(FlushLock {
+                        path: path.to_path_buf(),
+                    });
+                }
             }
         }
         Err(std::io::Error::other(format!(

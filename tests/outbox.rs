@@ -168,3 +168,105 @@ fn flush_retries_a_temporary_failure_once() {
     assert_eq!(server.received().len(), 1);
     assert!(env.outbox_files().is_empty());
 }
+
+/// Only one flush at a time: a live flush's lock is respected, a dead one's is taken over.
+#[test]
+fn flush_lock_live_and_stale() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    send(&env, "locked").expect_code(1);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+
+    // Held by a live process (this test).
+    let lock = env.outbox_dir().join(".flush.lock");
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let run = env.run(["outbox", "flush"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("another flush is running"),
+        "{}",
+        run.describe()
+    );
+    assert!(server.received().is_empty());
+    assert_eq!(env.outbox().len(), 1);
+
+    // Left behind by a flush that died (a pid that cannot exist).
+    std::fs::write(&lock, "4194305").unwrap();
+    env.run(["outbox", "flush"]).expect_code(0);
+    assert_eq!(server.received().len(), 1);
+    assert!(!lock.exists(), "the lock was not released");
+    assert!(env.outbox_files().is_empty(), "{:?}", env.outbox_files());
+}
+
+/// Several flushes started at once deliver each message exactly once between them.
+#[test]
+fn concurrent_flushes_send_each_message_once() {
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    let body = env.file("body.txt", "x\n");
+    for i in 0..4 {
+        env.run([
+            "send",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            &format!("m{i}"),
+            "--text",
+            body.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    }
+    assert_eq!(env.outbox().len(), 4);
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            env.std_cmd()
+                .args(["outbox", "flush"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        // Either it flushed, or it found another flush running.
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || err.contains("another flush is running"),
+            "{out:?}"
+        );
+    }
+    // Whatever a refused flush left behind, one more flush finishes the job.
+    env.run(["outbox", "flush"]).expect_code(0);
+    let got = server.received();
+    let mut subjects: Vec<String> = got
+        .iter()
+        .map(|r| r.parsed().subject().unwrap().to_string())
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, ["m0", "m1", "m2", "m3"], "not each exactly once");
+    assert!(env.outbox_files().is_empty(), "{:?}", env.outbox_files());
+}
+
+/// A message whose transport was removed from the config stays, with a clear error.
+#[test]
+fn flush_with_a_vanished_transport_keeps_the_message() {
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    send(&env, "orphan").expect_code(1);
+    env.write_config("[transport.other]\nkind = \"file\"\n");
+    let run = env.run(["outbox", "flush"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout().contains("unknown transport"),
+        "{}",
+        run.describe()
+    );
+    let out = env.outbox();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1["attempts"], 2);
+}

@@ -416,8 +416,8 @@ impl Env {
     }
 
     /// `missive` with this env: XDG dirs and HOME here, nothing inherited that matters.
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_missive"));
+    pub fn std_cmd(&self) -> StdCommand {
+        let mut c = StdCommand::new(env!("CARGO_BIN_EXE_missive"));
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
@@ -426,11 +426,17 @@ impl Env {
             .env("XDG_DATA_HOME", &self.data_home)
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env("LANG", "C.UTF-8")
-            .current_dir(self.dir.path())
-            .timeout(Duration::from_secs(60));
+            .current_dir(self.dir.path());
         for (k, v) in &self.vars {
             c.env(k, v);
         }
+        c
+    }
+
+    /// As `std_cmd`, for assert_cmd (stdin, assertions), with a timeout.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::from_std(self.std_cmd());
+        c.timeout(Duration::from_secs(60));
         c
     }
 
