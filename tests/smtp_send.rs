@@ -173,11 +173,16 @@ fn xoauth2_with_token_cmd() {
         body.to_str().unwrap(),
     ]);
     run.expect_code(1);
+    let err = run.stderr();
+    assert!(err.contains("authentication failed"), "{}", run.describe());
+    // The server's reason (Gmail-style 334 JSON challenge, then 535) reaches the user.
     assert!(
-        run.stderr().contains("authentication"),
+        err.contains("refused the XOAUTH2 access token for ada@example.com"),
         "{}",
         run.describe()
     );
+    assert!(err.contains("\"status\": \"400\""), "{}", run.describe());
+    assert!(err.contains("535"), "{}", run.describe());
     assert_eq!(env.outbox().len(), 1);
     assert_eq!(server.received().len(), 1, "the refused send was delivered");
 }

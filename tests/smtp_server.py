@@ -120,8 +120,14 @@ class XOAuth2Handler(Handler):
         user, token = self.state.xoauth2
         if fields.get("user") == user and fields.get("auth") == "Bearer " + token:
             return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        # As Gmail does: a 334 challenge carrying a JSON error, which the client answers
+        # with an empty line, then 535.
+        error = json.dumps({"status": "400", "schemes": "Bearer",
+                            "scope": "https://mail.google.com/"})
+        await server.challenge_auth(error)
         return AuthResult(success=False, handled=False,
-                          message="535 5.7.8 Username and Password not accepted")
+                          message="535-5.7.8 Username and Password not accepted.\r\n"
+                                  "535 5.7.8 https://support.google.com/mail/?p=BadCredentials")
 
 
 class TestSMTP(SMTP):

@@ -115,6 +115,63 @@ pub fn parse_queue_id(reply: &str) -> Option<String> {
     None
 }
 
+/// AUTH XOAUTH2. lettre's own exchange cannot take the failure path servers use: a 334
+/// challenge carrying a base64 JSON error (`{"status":"401",...}`), which the client must
+/// answer with an empty line before the final 535; it stops with "This mechanism does not
+/// expect a challenge" and hides why. This one reports the server's refusal and its JSON.
+async fn xoauth2(
+    conn: &mut AsyncSmtpConnection,
+    creds: &Credentials,
+    user: &str,
+    auth_err: impl Fn(lettre::transport::smtp::Error) -> TransportError,
+) -> Result<(), TransportError> {
+    use base64::Engine as _;
+    use lettre::transport::smtp::commands::Auth;
+    if !conn
+        .server_info()
+        .supports_auth_mechanism(Mechanism::Xoauth2)
+    {
+        // lettre's usual "no compatible authentication mechanism" error.
+        return conn
+            .auth(&[Mechanism::Xoauth2], creds)
+            .await
+            .map(|_| ())
+            .map_err(auth_err);
+    }
+    let cmd = Auth::new(Mechanism::Xoauth2, creds.clone(), None).map_err(&auth_err)?;
+    let first = conn.command(cmd).await.map_err(&auth_err)?;
+    if !first.has_code(334) {
+        return Ok(());
+    }
+    let detail = first
+        .first_word()
+        .and_then(|w| base64::engine::general_purpose::STANDARD.decode(w).ok())
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "no details".to_string());
+    let refused = |reply: String, code: Option<u16>| {
+        let mut t = TransportError::new(
+            Stage::Auth,
+            false,
+            format!("the server refused the XOAUTH2 access token for {user} ({detail}): {reply}"),
+        );
+        t.code = code;
+        t
+    };
+    // The empty response ends the exchange; the server answers with its final refusal.
+    match conn.command("\r\n").await {
+        Err(e) => {
+            let t = auth_err(e);
+            Err(refused(t.message, t.code))
+        }
+        Ok(r) if r.has_code(235) => Ok(()),
+        Ok(r) => Err(refused(
+            response_text(&r),
+            r.code().to_string().parse().ok(),
+        )),
+    }
+}
+
 /// lettre applies its timeout to connecting only; every later step gets one here, so a
 /// server that stalls mid-conversation fails the send instead of hanging it.
 async fn timed<T>(
@@ -272,16 +329,25 @@ impl SmtpTransport {
         }
         if let Some((creds, mech, info)) = self.credentials().await? {
             progress(Progress::Authenticating);
+            let auth_err = |e: lettre::transport::smtp::Error| {
+                let mut t = classify(Stage::Auth, &e);
+                t.stage = Stage::Auth;
+                // A refused login does not fix itself by waiting.
+                if e.is_permanent() {
+                    t.transient = false;
+                }
+                t
+            };
             timed(Stage::Auth, self.timeout(), "AUTH", async {
-                conn.auth(&[mech], &creds).await.map_err(|e| {
-                    let mut t = classify(Stage::Auth, &e);
-                    t.stage = Stage::Auth;
-                    // A refused login does not fix itself by waiting.
-                    if e.is_permanent() {
-                        t.transient = false;
-                    }
-                    t
-                })
+                if mech == Mechanism::Xoauth2 {
+                    let user = self.cfg.username.as_deref().unwrap_or("");
+                    xoauth2(&mut conn, &creds, user, auth_err).await
+                } else {
+                    conn.auth(&[mech], &creds)
+                        .await
+                        .map(|_| ())
+                        .map_err(auth_err)
+                }
             })
             .await?;
             notes.push(format!(
