@@ -403,6 +403,8 @@ impl App {
         self.subject = line_area(&d.subject, "");
         self.text = Body::new(d.text.as_deref().unwrap_or(""));
         self.html = Body::new(d.html.as_deref().unwrap_or(""));
+        self.text.set_screen_rows(self.screen.height);
+        self.html.set_screen_rows(self.screen.height);
         self.attachments = d
             .attachments
             .iter()
@@ -664,6 +666,8 @@ impl App {
 
     pub fn resize(&mut self, w: u16, h: u16) {
         self.screen = Rect::new(0, 0, w, h);
+        self.text.set_screen_rows(h);
+        self.html.set_screen_rows(h);
         let screen = self.screen;
         for p in &mut self.popups {
             match p {
@@ -1116,6 +1120,7 @@ impl App {
             return;
         }
         let mut b = Body::new(text);
+        b.set_screen_rows(self.screen.height);
         b.move_to_end();
         match pane {
             Pane::Text => self.text = b,

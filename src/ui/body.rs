@@ -12,17 +12,19 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, Input, Key, TextArea, WrapMode};
 
 /// Bodies up to this many lines are edited whole.
-pub const WHOLE: usize = 300;
+pub const WHOLE: usize = 240;
 /// Lines in the edited window of a longer body.
-pub const WINDOW: usize = 200;
+pub const WINDOW: usize = 160;
 /// The window moves when the cursor is this close to an edge with more text beyond.
-pub const MARGIN: usize = 40;
+pub const MARGIN: usize = 35;
 
 pub struct Body {
     head: Vec<String>,
     pub area: TextArea<'static>,
     tail: Vec<String>,
     focused: bool,
+    /// Rows of the terminal: a tall screen needs a taller window and margin.
+    screen_rows: usize,
 }
 
 fn new_area(lines: Vec<String>, focused: bool) -> TextArea<'static> {
@@ -54,7 +56,22 @@ impl Body {
             area: new_area(lines, false),
             tail,
             focused: false,
+            screen_rows: 0,
         }
+    }
+
+    /// Tell the body how tall the terminal is, so the window always covers the screen
+    /// above and below the cursor.
+    pub fn set_screen_rows(&mut self, rows: u16) {
+        self.screen_rows = rows as usize;
+    }
+
+    fn window(&self) -> usize {
+        WINDOW.max(4 * self.screen_rows)
+    }
+
+    fn margin(&self) -> usize {
+        MARGIN.max(self.screen_rows + 5)
     }
 
     pub fn set_focused(&mut self, focused: bool) {
@@ -160,10 +177,11 @@ impl Body {
     fn rewindow(&mut self) {
         let n = self.area.lines().len();
         let ratatui_textarea::DataCursor(row, _) = self.area.cursor();
-        let near_top = row < MARGIN && !self.head.is_empty();
-        let near_bottom = row + MARGIN >= n && !self.tail.is_empty();
-        let too_big = n > 2 * WINDOW;
-        let too_small = n < WINDOW / 2 && (!self.head.is_empty() || !self.tail.is_empty());
+        let (window, margin) = (self.window(), self.margin());
+        let near_top = row < margin && !self.head.is_empty();
+        let near_bottom = row + margin >= n && !self.tail.is_empty();
+        let too_big = n > 2 * window;
+        let too_small = n < window / 2 && (!self.head.is_empty() || !self.tail.is_empty());
         if near_top || near_bottom || too_big || too_small {
             let (abs, col) = self.cursor();
             self.jump(abs, col, true);
@@ -184,12 +202,13 @@ impl Body {
         all.append(&mut self.tail);
         let total = all.len();
         let abs = abs.min(total.saturating_sub(1));
-        let (start, end) = if total <= WHOLE {
+        let window = self.window();
+        let (start, end) = if total <= WHOLE.max(window) {
             (0, total)
         } else {
-            let start = abs.saturating_sub(WINDOW / 2);
-            let end = (start + WINDOW).min(total);
-            (end.saturating_sub(WINDOW), end)
+            let start = abs.saturating_sub(window / 2);
+            let end = (start + window).min(total);
+            (end.saturating_sub(window), end)
         };
         self.tail = all.split_off(end);
         let window = all.split_off(start);
