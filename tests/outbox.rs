@@ -70,6 +70,7 @@ fn dropped_during_data_then_flush_delivers_exactly_once() {
         flush.describe()
     );
     let got = server.only_message();
+    assert_eq!(server.transactions(), ["drop", "250"]);
     assert_eq!(
         got.raw, kept,
         "flush did not deliver the outbox bytes exactly"

@@ -183,6 +183,7 @@ fn temporary_failure_is_retried_and_delivered_once() {
     run.expect_code(0);
     let took = started.elapsed();
     let got = server.only_message();
+    assert_eq!(server.transactions(), ["451", "250"]);
     assert_eq!(got.parsed().subject(), Some("retry"));
     let j = run.json();
     assert_eq!(j["server_id"], got.queue_id.as_str());
@@ -238,4 +239,56 @@ fn send_json_reports_the_failure() {
     assert_eq!(j["stage"], "connect");
     let outbox = PathBuf::from(j["outbox"].as_str().unwrap());
     assert!(outbox.is_file(), "{j}");
+}
+
+/// A 4xx that does not clear: a bounded number of attempts, then the outbox.
+#[test]
+fn persistent_temporary_failure_gives_up_to_the_outbox() {
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain)
+            .fail_first_data(451)
+            .fail_count(100),
+        None,
+    );
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let started = Instant::now();
+    let run = send(&env, &["bob@example.net"]);
+    let meta = assert_kept_in_outbox(&env, &run);
+    let tries = server.transactions();
+    assert!(
+        (2..=4).contains(&tries.len()) && tries.iter().all(|t| t == "451"),
+        "{tries:?}"
+    );
+    assert!(run.stderr().contains("451"), "{}", run.describe());
+    assert!(meta["last_error"].as_str().unwrap().contains("451"));
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+    assert!(server.received().is_empty());
+}
+
+/// A server that takes the message and never answers: the send times out (timeout = 1)
+/// instead of hanging, and the message is kept.
+#[test]
+fn stalled_server_times_out() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).stall_after_data(5), None);
+    let env = Env::new();
+    env.write_config(
+        &SmtpCfg::new(server.port, Mode::Plain, None)
+            .line("timeout = 1")
+            .toml(),
+    );
+    let started = Instant::now();
+    let run = send(&env, &["bob@example.net"]);
+    assert_kept_in_outbox(&env, &run);
+    assert!(run.stderr().contains("no answer"), "{}", run.describe());
+    assert_eq!(
+        server.transactions(),
+        ["stall"],
+        "a stalled send was retried"
+    );
+    assert!(
+        started.elapsed().as_secs() < 6,
+        "took {:?} with timeout = 1",
+        started.elapsed()
+    );
 }

@@ -6,8 +6,11 @@ is listening, then serves until killed. Each accepted message is saved in --mail
 (`{"mail_from", "rcpt_tos", "queue_id", "auth", "tls"}`), N = 1, 2, ...
 
 Modes: plain (no TLS), starttls (STARTTLS offered and required before AUTH/MAIL), tls
-(implicit TLS from the first byte). Faults: --fail-first-data CODE, --reject-rcpt ADDR,
---drop-during-data N.
+(implicit TLS from the first byte). Faults: --fail-first-data CODE (with --fail-count N),
+--reject-rcpt ADDR, --drop-during-data N, --stall-after-data N.
+
+Every transaction that reaches DATA appends one line to `transactions.log` in the maildir:
+the reply code given (250, 451, ...), `drop` or `stall`.
 """
 import argparse
 import asyncio
@@ -36,6 +39,10 @@ def parse_args():
     p.add_argument("--maildir", required=True, help="where accepted messages are saved")
     p.add_argument("--fail-first-data", type=int, metavar="CODE",
                    help="answer the first DATA with this code (e.g. 451); later ones 250")
+    p.add_argument("--fail-count", type=int, default=1, metavar="N",
+                   help="with --fail-first-data: fail the first N DATA commands (default 1)")
+    p.add_argument("--stall-after-data", type=int, default=0, metavar="N",
+                   help="take the message but never answer, for the first N transactions")
     p.add_argument("--reject-rcpt", action="append", default=[], metavar="ADDR",
                    help="answer RCPT TO for this address with 550 (repeatable)")
     p.add_argument("--drop-during-data", type=int, default=0, metavar="N",
@@ -54,8 +61,14 @@ class State:
         self.count = 0
         self.data_seen = 0
         self.drops_left = args.drop_during_data
+        self.stalls_left = args.stall_after_data
         self.auth = tuple(args.auth.split(":", 1)) if args.auth else None
         self.xoauth2 = tuple(args.xoauth2.split(":", 1)) if args.xoauth2 else None
+
+
+def log_transaction(state, what):
+    with open(os.path.join(state.args.maildir, "transactions.log"), "a") as f:
+        f.write(what + "\n")
 
 
 class Handler:
@@ -71,9 +84,15 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         st = self.state
         st.data_seen += 1
+        if st.stalls_left > 0:
+            st.stalls_left -= 1
+            log_transaction(st, "stall")
+            await asyncio.sleep(3600)
         code = st.args.fail_first_data
-        if code and st.data_seen == 1:
+        if code and st.data_seen <= st.args.fail_count:
+            log_transaction(st, str(code))
             return "%d 4.3.0 Try again later (injected fault)" % code
+        log_transaction(st, "250")
         st.count += 1
         n = st.count
         qid = queue_id()
@@ -139,6 +158,7 @@ class TestSMTP(SMTP):
         st = self.state
         if st.drops_left > 0 and self.envelope is not None and self.envelope.rcpt_tos:
             st.drops_left -= 1
+            log_transaction(st, "drop")
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             # Take the first line of the message, then hang up without a reply.
             try:

@@ -172,6 +172,19 @@ async fn xoauth2(
     }
 }
 
+/// End a session: QUIT (or lettre's abort, which also sends QUIT) and close, but never
+/// wait long for the goodbye. lettre waits for the reply to QUIT with no time limit, so a
+/// server that stalled (the reason we are giving up) would keep the send hanging until it
+/// closed the connection itself.
+async fn close(mut conn: AsyncSmtpConnection, ok: bool) {
+    let limit = Duration::from_secs(2);
+    if ok {
+        let _ = tokio::time::timeout(limit, conn.quit()).await;
+    } else {
+        let _ = tokio::time::timeout(limit, conn.abort()).await;
+    }
+}
+
 /// lettre applies its timeout to connecting only; every later step gets one here, so a
 /// server that stalls mid-conversation fails the send instead of hanging it.
 async fn timed<T>(
@@ -305,7 +318,7 @@ impl SmtpTransport {
                 let params = starttls
                     .ok_or_else(|| TransportError::new(Stage::Tls, false, "no TLS parameters"))?;
                 if !conn.can_starttls() {
-                    conn.abort().await;
+                    close(conn, false).await;
                     return Err(TransportError::new(
                         Stage::Tls,
                         false,
@@ -370,10 +383,8 @@ impl SmtpTransport {
         let (mut conn, _) = self.open(progress).await?;
         let res = self.deliver(&mut conn, envelope, raw, progress).await;
         match &res {
-            Ok(_) => {
-                let _ = conn.quit().await;
-            }
-            Err(_) => conn.abort().await,
+            Ok(_) => close(conn, true).await,
+            Err(_) => close(conn, false).await,
         }
         res
     }
@@ -486,12 +497,12 @@ impl Transport for SmtpTransport {
             if self.cfg.security != Security::None {
                 lines.push(crate::transport::tls_probe::probe(&self.cfg).await?);
             }
-            let (mut conn, notes) = self.open(&super::no_progress).await?;
+            let (conn, notes) = self.open(&super::no_progress).await?;
             lines.extend(notes);
             if self.cfg.username.is_none() {
                 lines.push("no authentication configured".into());
             }
-            let _ = conn.quit().await;
+            close(conn, true).await;
             Ok(CheckReport { lines })
         })
     }

@@ -121,8 +121,11 @@ pub struct ServerOpts {
     /// `user:token` for AUTH XOAUTH2.
     pub xoauth2: Option<String>,
     pub fail_first_data: Option<u16>,
+    /// How many DATA commands get `fail_first_data` (default 1).
+    pub fail_count: u32,
     pub reject_rcpt: Vec<String>,
     pub drop_during_data: u32,
+    pub stall_after_data: u32,
 }
 
 impl ServerOpts {
@@ -132,8 +135,10 @@ impl ServerOpts {
             auth: None,
             xoauth2: None,
             fail_first_data: None,
+            fail_count: 1,
             reject_rcpt: Vec::new(),
             drop_during_data: 0,
+            stall_after_data: 0,
         }
     }
     pub fn auth(mut self, user: &str, password: &str) -> Self {
@@ -146,6 +151,14 @@ impl ServerOpts {
     }
     pub fn fail_first_data(mut self, code: u16) -> Self {
         self.fail_first_data = Some(code);
+        self
+    }
+    pub fn fail_count(mut self, n: u32) -> Self {
+        self.fail_count = n;
+        self
+    }
+    pub fn stall_after_data(mut self, n: u32) -> Self {
+        self.stall_after_data = n;
         self
     }
     pub fn reject_rcpt(mut self, addr: &str) -> Self {
@@ -216,6 +229,11 @@ impl SmtpServer {
         }
         if let Some(code) = opts.fail_first_data {
             cmd.arg("--fail-first-data").arg(code.to_string());
+            cmd.arg("--fail-count").arg(opts.fail_count.to_string());
+        }
+        if opts.stall_after_data > 0 {
+            cmd.arg("--stall-after-data")
+                .arg(opts.stall_after_data.to_string());
         }
         for r in &opts.reject_rcpt {
             cmd.arg("--reject-rcpt").arg(r);
@@ -272,6 +290,15 @@ impl SmtpServer {
 
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// One entry per transaction that reached DATA: "250", "451", "drop", "stall".
+    pub fn transactions(&self) -> Vec<String> {
+        std::fs::read_to_string(self.maildir.join("transactions.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Every message received so far, in order.
@@ -537,7 +564,9 @@ impl<'a> SmtpCfg<'a> {
         s.push_str("[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\n");
         s.push_str(&format!("port = {}\n", self.port));
         s.push_str(&format!("security = \"{}\"\n", self.mode.security()));
-        s.push_str("timeout = 10\n");
+        if !self.extra.iter().any(|l| l.starts_with("timeout")) {
+            s.push_str("timeout = 10\n");
+        }
         let ca = self
             .ca_override
             .clone()
