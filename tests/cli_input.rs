@@ -408,3 +408,40 @@ fn no_config_uses_the_file_transport() {
         j["message_id"].as_str().unwrap()
     );
 }
+
+/// A ca_file with no certificate in it (garbage, or a private key by mistake) is a config
+/// error: exit 2, named, nothing sent, nothing kept, for send and check alike.
+#[test]
+fn ca_file_without_a_certificate() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(ServerOpts::new(Mode::StartTls), Some(&certs));
+    let env = Env::new();
+    let body = env.file("body.txt", "x\n");
+    let garbage = env.file("garbage.pem", "not a certificate\n");
+    for bad in [garbage.as_path(), certs.leaf_key.as_path()] {
+        let mut cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs));
+        cfg.ca_override = Some(bad.to_path_buf());
+        env.write_config(&cfg.toml());
+        let run = env.run([
+            "send",
+            "--to",
+            "bob@example.net",
+            "--text",
+            body.to_str().unwrap(),
+        ]);
+        run.expect_code(2);
+        let err = run.stderr();
+        assert!(err.contains("ca_file"), "{}", run.describe());
+        assert!(err.contains(bad.to_str().unwrap()), "{}", run.describe());
+        assert!(err.contains("no certificate"), "{}", run.describe());
+        let check = env.run(["check"]);
+        check.expect_code(2);
+        assert!(
+            check.stderr().contains("no certificate"),
+            "{}",
+            check.describe()
+        );
+    }
+    assert!(env.outbox_files().is_empty());
+    assert!(server.received().is_empty());
+}

@@ -219,6 +219,9 @@ impl SmtpTransport {
             let pem = std::fs::read(ca).map_err(|e| {
                 TransportError::user(Stage::Config, format!("ca_file {}: {}", ca.display(), e))
             })?;
+            // lettre takes a file without any certificate in it and trusts nothing more,
+            // which would surface later as a puzzling "unknown issuer".
+            crate::transport::tls_probe::count_pem_certificates(ca, &pem)?;
             let cert = Certificate::from_pem(&pem).map_err(|e| {
                 TransportError::user(
                     Stage::Config,

@@ -23,10 +23,11 @@ pub fn client_config(
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
     if let Some(ca) = ca_file {
-        let certs = CertificateDer::pem_file_iter(ca).map_err(|e| {
+        let pem = std::fs::read(ca).map_err(|e| {
             TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
         })?;
-        for c in certs {
+        count_pem_certificates(ca, &pem)?;
+        for c in CertificateDer::pem_slice_iter(&pem) {
             let c = c.map_err(|e| {
                 TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
             })?;
@@ -41,6 +42,30 @@ pub fn client_config(
         .map_err(|e| tls_err(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+/// How many PEM certificates `pem` (read from `path`) holds; none is a config error.
+pub fn count_pem_certificates(path: &std::path::Path, pem: &[u8]) -> Result<usize, TransportError> {
+    let mut n = 0;
+    for c in CertificateDer::pem_slice_iter(pem) {
+        c.map_err(|e| {
+            TransportError::user(
+                Stage::Config,
+                format!("ca_file {}: unreadable PEM: {e}", path.display()),
+            )
+        })?;
+        n += 1;
+    }
+    if n == 0 {
+        return Err(TransportError::user(
+            Stage::Config,
+            format!(
+                "ca_file {}: no certificate in it (expected PEM with -----BEGIN CERTIFICATE-----)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(n)
 }
 
 async fn read_reply(r: &mut BufReader<TcpStream>) -> Result<(u16, String), TransportError> {
