@@ -629,3 +629,38 @@ async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Event {
         .expect("an answer in time")
         .expect("the worker is alive")
 }
+
+#[test]
+fn a_failed_draft_write_is_retried_later_not_in_a_loop() {
+    let mut app = empty_app();
+    typ(&mut app, "x");
+    app.handle_key(ctrl('s'));
+    let gen = app.edit_gen;
+    app.take_effects();
+    app.handle_worker(Event::DraftSaved {
+        gen,
+        result: Err("read-only file system".into()),
+    });
+    assert!(matches!(app.draft_state, DraftState::Failed(_)));
+    assert!(app.unsaved());
+    let now = Instant::now();
+    app.tick(now);
+    assert!(
+        !app.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Worker(Command::SaveDraft { .. }))),
+        "no immediate retry"
+    );
+    app.tick(now + Duration::from_secs(2));
+    assert!(
+        !app.take_effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Worker(Command::SaveDraft { .. }))),
+        "no retry within 2 s"
+    );
+    app.tick(now + Duration::from_secs(6));
+    assert!(app
+        .take_effects()
+        .iter()
+        .any(|e| matches!(e, Effect::Worker(Command::SaveDraft { .. }))));
+}

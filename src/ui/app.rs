@@ -38,6 +38,8 @@ pub const MEASURE_IDLE: Duration = Duration::from_millis(300);
 pub const MEASURE_IDLE_BIG: Duration = Duration::from_millis(2000);
 /// Attachments above this total count as big.
 pub const BIG_ATTACHMENTS: u64 = 4 * 1024 * 1024;
+/// After a failed draft write, the next attempt waits this long.
+pub const SAVE_RETRY: Duration = Duration::from_secs(5);
 /// How long a status-bar note stays.
 pub const NOTE_TTL: Duration = Duration::from_secs(6);
 
@@ -1267,6 +1269,10 @@ impl App {
                         if self.saved_gen >= gen {
                             self.saved_gen = gen.saturating_sub(1);
                         }
+                        // Try again in a while, not on every tick.
+                        let retry = Instant::now() + SAVE_RETRY;
+                        self.last_edit = Some(retry - AUTOSAVE_IDLE);
+                        self.dirty_since = Some(retry - AUTOSAVE_MAX);
                         self.draft_state = DraftState::Failed(e.clone());
                         self.note(format!("could not save the draft: {e}"));
                     }
