@@ -815,3 +815,70 @@ fn check_names_the_failing_step() {
     run.expect_code(2);
     assert!(run.stderr().contains("nope"), "{}", run.describe());
 }
+
+/// No line over 998 octets, even in headers: a subject, an extra header or a display name
+/// with a very long unbroken word must be encoded so it can fold (or be refused with exit
+/// 2), never sent as one overlong line.
+#[test]
+fn long_unbroken_header_words_stay_within_998() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "x\n");
+    let word = "a".repeat(2000);
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("subject", vec!["--subject".into(), word.clone()]),
+        ("header", vec!["--header".into(), format!("X-Long: {word}")]),
+        (
+            "display name",
+            vec![
+                "--cc".into(),
+                format!("{} <c@example.net>", "n".repeat(1200)),
+            ],
+        ),
+    ];
+    for (what, extra) in cases {
+        let mut args = vec![
+            "send".to_string(),
+            "--to".into(),
+            "bob@example.net".into(),
+            "--text".into(),
+            body.to_str().unwrap().into(),
+        ];
+        args.extend(extra);
+        let before = server.received().len();
+        let run = env.run(&args);
+        match run.code() {
+            Some(2) => {
+                // Refusing is acceptable if it says why and sends nothing.
+                assert_eq!(server.received().len(), before, "{what}");
+                assert!(!run.stderr().is_empty(), "{what}: {}", run.describe());
+            }
+            Some(0) => {
+                let got = server.received().pop().unwrap();
+                for (i, line) in crlf_lines(&got.raw).iter().enumerate() {
+                    assert!(
+                        line.len() <= 998,
+                        "{what}: line {i} is {} octets: {}...",
+                        line.len(),
+                        String::from_utf8_lossy(&line[..60])
+                    );
+                }
+                let m = got.parsed();
+                match what {
+                    "subject" => assert_eq!(m.subject(), Some(word.as_str())),
+                    "header" => assert_eq!(
+                        m.header_raw("X-Long")
+                            .map(|v| v.replace(['\r', '\n', ' '], "")),
+                        Some(word.clone())
+                    ),
+                    _ => assert_eq!(
+                        m.cc().unwrap().first().unwrap().name(),
+                        Some("n".repeat(1200).as_str())
+                    ),
+                }
+            }
+            _ => panic!("{what}: {}", run.describe()),
+        }
+    }
+}
