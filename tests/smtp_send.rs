@@ -882,3 +882,57 @@ fn long_unbroken_header_words_stay_within_998() {
         }
     }
 }
+
+/// Awkward attachment names come back exactly: quotes and backslashes, `;` and `=`, long
+/// ASCII (RFC 2231 continuations), long CJK, emoji. Control characters become `_`.
+#[test]
+fn attachment_names_round_trip() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "names\n");
+    let long_ascii = format!("{}.pdf", "long_".repeat(20));
+    let names = [
+        "we\"ird\\name.txt".to_string(),
+        "semi;colon = x.bin".to_string(),
+        long_ascii,
+        "日本語のとても長いファイル名ですがどうでしょうか、本当に長いです.docx".to_string(),
+        "emoji 😀.png".to_string(),
+        "tab\tname.dat".to_string(),
+    ];
+    let mut args = vec![
+        "send".to_string(),
+        "--to".into(),
+        "bob@example.net".into(),
+        "--text".into(),
+        body.to_str().unwrap().into(),
+    ];
+    let mut contents = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        // Printable content: mail-parser hands text/* parts back as decoded text.
+        let bytes: Vec<u8> = random_bytes(100 + i)
+            .iter()
+            .flat_map(|b| format!("{b:02x}").into_bytes())
+            .collect();
+        let p = env.file(&format!("att{i}/{n}"), &bytes);
+        contents.push(bytes);
+        args.push("--attach".into());
+        args.push(p.to_str().unwrap().into());
+    }
+    env.run(&args).expect_code(0);
+    let got = server.only_message();
+    assert!(got.raw.is_ascii());
+    assert!(
+        !got.text().contains("=?utf-8?"),
+        "an RFC 2047 word in the message (file names must use RFC 2231):\n{}",
+        got.text()
+    );
+    let m = got.parsed();
+    let atts: Vec<_> = m.attachments().collect();
+    assert_eq!(atts.len(), names.len());
+    for (i, a) in atts.iter().enumerate() {
+        let want = names[i].replace('\t', "_");
+        assert_eq!(a.attachment_name(), Some(want.as_str()), "attachment {i}");
+        assert!(a.contents() == &contents[i][..], "attachment {i} bytes");
+    }
+}
