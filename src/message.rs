@@ -133,22 +133,40 @@ pub fn parse_mailboxes(
                     value: entry.trim().to_string(),
                     reason: address_reason(&e.to_string()),
                 })?;
-        // lettre accepts a list like "a@b.c,,"; re-check each address so the error names it.
-        out.extend(list);
+        for m in list {
+            check_display_name(field, &m)?;
+            out.push(m);
+        }
     }
     Ok(out)
 }
 
 pub fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, MessageError> {
     check_line_breaks(field, value)?;
-    value
+    let m = value
         .trim()
         .parse::<Mailbox>()
         .map_err(|e| MessageError::Address {
             field,
             value: value.trim().to_string(),
             reason: address_reason(&e.to_string()),
-        })
+        })?;
+    check_display_name(field, &m)?;
+    Ok(m)
+}
+
+/// lettre writes an ASCII display name as it is and folds only at spaces.
+fn check_display_name(field: &'static str, m: &Mailbox) -> Result<(), MessageError> {
+    match &m.name {
+        Some(n) if n.is_ascii() && has_long_word(n) => Err(MessageError::Address {
+            field,
+            value: m.to_string().chars().take(60).collect::<String>() + "...",
+            reason: format!(
+                "the display name has a word longer than {MAX_BARE_WORD} characters, which cannot be folded into a header line"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// lettre's parse errors are terse ("Invalid input"); say what is expected.
@@ -358,6 +376,45 @@ pub fn validate_fields(draft: &Draft) -> Result<(), MessageError> {
     Ok(())
 }
 
+/// Longest run without whitespace that lettre can write as-is: it folds only at spaces,
+/// so a longer ASCII word would make a header line of any length.
+const MAX_BARE_WORD: usize = 76;
+
+fn has_long_word(value: &str) -> bool {
+    value.split_whitespace().any(|w| w.len() > MAX_BARE_WORD)
+}
+
+/// An unstructured header (Subject, X-...) that lettre would write as one overlong line
+/// becomes RFC 2047 encoded words, folded: readers decode them back to the same text.
+fn unstructured(name: HeaderName, value: &str) -> HeaderValue {
+    use base64::Engine as _;
+    if !has_long_word(value) {
+        return HeaderValue::new(name, value.to_string());
+    }
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    // 45 octets of UTF-8 → 60 base64 chars → a 72-char encoded word.
+    for c in value.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            words.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(c);
+    }
+    if !chunk.is_empty() {
+        words.push(chunk);
+    }
+    let encoded: Vec<String> = words
+        .iter()
+        .map(|w| {
+            format!(
+                "=?utf-8?b?{}?=",
+                base64::engine::general_purpose::STANDARD.encode(w)
+            )
+        })
+        .collect();
+    HeaderValue::dangerous_new_pre_encoded(name, value.to_string(), encoded.join("\r\n "))
+}
+
 fn check_header(name: &str, value: &str) -> Result<HeaderName, MessageError> {
     check_line_breaks(&format!("header {name}"), name)?;
     check_line_breaks(&format!("header {name}"), value)?;
@@ -403,7 +460,10 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
 
     let mut builder = lettre::Message::builder()
         .from(from_mb.clone())
-        .subject(draft.subject.clone())
+        .raw_header(unstructured(
+            HeaderName::new_from_ascii_str("Subject"),
+            &draft.subject,
+        ))
         .message_id(Some(message_id.clone()))
         .date_now()
         .user_agent(format!("missive/{}", env!("CARGO_PKG_VERSION")));
@@ -421,7 +481,7 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
     }
     for (name, value) in &draft.headers {
         let hn = check_header(name, value)?;
-        builder = builder.raw_header(HeaderValue::new(hn, value.clone()));
+        builder = builder.raw_header(unstructured(hn, value));
     }
 
     let envelope = Envelope {

@@ -867,11 +867,18 @@ fn long_unbroken_header_words_stay_within_998() {
                 let m = got.parsed();
                 match what {
                     "subject" => assert_eq!(m.subject(), Some(word.as_str())),
-                    "header" => assert_eq!(
-                        m.header_raw("X-Long")
-                            .map(|v| v.replace(['\r', '\n', ' '], "")),
-                        Some(word.clone())
-                    ),
+                    // An unstructured header too long to fold is sent as RFC 2047
+                    // encoded words; the reader gets the same text back.
+                    // mail-parser leaves X- headers undecoded: decode the value as
+                    // an unstructured header of its own.
+                    "header" => {
+                        let v = m.header_raw("X-Long").expect("X-Long").trim().to_string();
+                        let hdr = format!("Subject: {v}\r\n\r\n");
+                        let decoded = mail_parser::MessageParser::default()
+                            .parse_headers(hdr.as_bytes())
+                            .and_then(|h| h.subject().map(str::to_string));
+                        assert_eq!(decoded.as_deref(), Some(word.as_str()))
+                    }
                     _ => assert_eq!(
                         m.cc().unwrap().first().unwrap().name(),
                         Some("n".repeat(1200).as_str())
