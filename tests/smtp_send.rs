@@ -56,6 +56,11 @@ fn starttls_with_auth_plain_and_password_env() {
     let (run, got) = send_simple(&env, &server, &[]);
     assert_delivered_simple(&got);
     assert!(got.tls, "the message did not travel over TLS");
+    assert!(
+        got.mail_options.is_empty(),
+        "needless MAIL FROM parameters for a 7-bit message: {:?}",
+        got.mail_options
+    );
     assert!(got.authenticated, "the session was not authenticated");
     run.assert_no_secret(TEST_PASSWORD);
     assert!(
@@ -942,4 +947,52 @@ fn attachment_names_round_trip() {
         assert_eq!(a.attachment_name(), Some(want.as_str()), "attachment {i}");
         assert!(a.contents() == &contents[i][..], "attachment {i} bytes");
     }
+}
+
+/// Internationalised addresses (RFC 6531) go out with SMTPUTF8 when the server offers it,
+/// and are refused clearly (kept in the outbox) when it does not.
+#[test]
+fn utf8_addresses_use_smtputf8() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "x\n");
+    env.run([
+        "send",
+        "--to",
+        "홍길동@example.com",
+        "--subject",
+        "eai",
+        "--text",
+        body.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let got = server.only_message();
+    assert_eq!(got.rcpt_tos, ["홍길동@example.com"]);
+    assert!(
+        got.mail_options.iter().any(|o| o == "SMTPUTF8"),
+        "{:?}",
+        got.mail_options
+    );
+
+    let old = SmtpServer::start(ServerOpts::new(Mode::Plain).without_smtputf8(), None);
+    env.write_config(&SmtpCfg::new(old.port, Mode::Plain, None).toml());
+    let run = env.run([
+        "send",
+        "--to",
+        "홍길동@example.com",
+        "--subject",
+        "eai",
+        "--text",
+        body.to_str().unwrap(),
+    ]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("SMTPUTF8"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("홍길동@example.com"),
+        "{}",
+        run.describe()
+    );
+    assert!(old.received().is_empty());
+    assert_eq!(env.outbox().len(), 1);
 }

@@ -41,6 +41,8 @@ def parse_args():
                    help="answer the first DATA with this code (e.g. 451); later ones 250")
     p.add_argument("--fail-count", type=int, default=1, metavar="N",
                    help="with --fail-first-data: fail the first N DATA commands (default 1)")
+    p.add_argument("--no-smtputf8", action="store_true",
+                   help="do not offer SMTPUTF8 (RFC 6531)")
     p.add_argument("--stall-after-data", type=int, default=0, metavar="N",
                    help="take the message but never answer, for the first N transactions")
     p.add_argument("--reject-rcpt", action="append", default=[], metavar="ADDR",
@@ -212,7 +214,7 @@ async def main():
             XOAuth2Handler(state) if state.xoauth2 else Handler(state),
             hostname="mx.test",
             data_size_limit=0,
-            enable_SMTPUTF8=True,
+            enable_SMTPUTF8=not args.no_smtputf8,
             tls_context=context if args.mode == "starttls" else None,
             require_starttls=args.mode == "starttls",
             auth_required=state.auth is not None or state.xoauth2 is not None,

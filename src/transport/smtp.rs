@@ -412,6 +412,33 @@ impl SmtpTransport {
         if !raw.is_ascii() {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
+        // Non-ASCII addresses (RFC 6531) need SMTPUTF8 on MAIL FROM; without it a server
+        // may refuse them or mangle them. The built body is 7-bit, so non-ASCII in the
+        // bytes means non-ASCII addresses or names in the headers (RFC 6532), same need.
+        let utf8: Vec<&str> = std::iter::once(&envelope.from)
+            .chain(&envelope.to)
+            .filter(|a| !a.is_ascii())
+            .map(String::as_str)
+            .collect();
+        if !utf8.is_empty() || !raw.is_ascii() {
+            use lettre::transport::smtp::extension::Extension;
+            if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+                let what = if utf8.is_empty() {
+                    "the message has non-ASCII headers".to_string()
+                } else {
+                    format!("non-ASCII address {}", utf8.join(", "))
+                };
+                return Err(TransportError::new(
+                    Stage::Send,
+                    false,
+                    format!(
+                        "{what}, and {} does not support SMTPUTF8 (RFC 6531)",
+                        self.cfg.host
+                    ),
+                ));
+            }
+            params.push(MailParameter::SmtpUtfEight);
+        }
         let limit = self.timeout();
         let from = parse(&envelope.from)?;
         timed(Stage::Send, limit, "MAIL FROM", async {

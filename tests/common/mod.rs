@@ -126,6 +126,7 @@ pub struct ServerOpts {
     pub reject_rcpt: Vec<String>,
     pub drop_during_data: u32,
     pub stall_after_data: u32,
+    pub smtputf8: bool,
 }
 
 impl ServerOpts {
@@ -139,6 +140,7 @@ impl ServerOpts {
             reject_rcpt: Vec::new(),
             drop_during_data: 0,
             stall_after_data: 0,
+            smtputf8: true,
         }
     }
     pub fn auth(mut self, user: &str, password: &str) -> Self {
@@ -151,6 +153,10 @@ impl ServerOpts {
     }
     pub fn fail_first_data(mut self, code: u16) -> Self {
         self.fail_first_data = Some(code);
+        self
+    }
+    pub fn without_smtputf8(mut self) -> Self {
+        self.smtputf8 = false;
         self
     }
     pub fn fail_count(mut self, n: u32) -> Self {
@@ -178,6 +184,8 @@ pub struct Received {
     pub raw: Vec<u8>,
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
+    /// MAIL FROM parameters (BODY=8BITMIME, SMTPUTF8, ...).
+    pub mail_options: Vec<String>,
     /// The id in the server's "250 2.0.0 Ok: queued as <ID>" reply.
     pub queue_id: String,
     pub authenticated: bool,
@@ -230,6 +238,9 @@ impl SmtpServer {
         if let Some(code) = opts.fail_first_data {
             cmd.arg("--fail-first-data").arg(code.to_string());
             cmd.arg("--fail-count").arg(opts.fail_count.to_string());
+        }
+        if !opts.smtputf8 {
+            cmd.arg("--no-smtputf8");
         }
         if opts.stall_after_data > 0 {
             cmd.arg("--stall-after-data")
@@ -321,6 +332,14 @@ impl SmtpServer {
                     .iter()
                     .map(|v| v.as_str().unwrap().to_string())
                     .collect(),
+                mail_options: meta["mail_options"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 queue_id: meta["queue_id"].as_str().unwrap().to_string(),
                 authenticated: meta["auth"].as_bool().unwrap_or(false),
                 tls: meta["tls"].as_bool().unwrap_or(false),
