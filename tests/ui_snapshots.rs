@@ -263,3 +263,15 @@ fn quit_prompt_screen() {
     app.apply(Action::Quit);
     snap("quit", &app);
 }
+
+#[test]
+fn status_bar_warns_over_the_gmail_limit() {
+    let mut app = app_with(engine(), sample_draft(), PathBuf::from("/"), 80, 24);
+    app.apply(Action::SwitchTransport("gmail".into()));
+    app.note = None;
+    app.size = SizeState::Known {
+        bytes: 40_000_000,
+        stale: false,
+    };
+    snap("composer_over_limit", &app);
+}

@@ -295,6 +295,18 @@ fn render_status(app: &App, rect: Rect, buf: &mut Buffer) {
         }
         SizeState::Failed(_) => "size ?".to_string(),
     };
+    let limit = app
+        .transport_config()
+        .and_then(|tc| crate::engine::size_limit(&tc.kind));
+    let over = match (&app.size, limit) {
+        (SizeState::Known { bytes, .. }, Some(l)) if *bytes > l => Some(l),
+        _ => None,
+    };
+    let size_style = if over.is_some() {
+        bar.fg(Color::LightRed).add_modifier(Modifier::BOLD)
+    } else {
+        bar
+    };
     let draft = if app.unsaved() && app.is_modified() {
         "draft: unsaved".to_string()
     } else {
@@ -312,7 +324,7 @@ fn render_status(app: &App, rect: Rect, buf: &mut Buffer) {
             bar.add_modifier(Modifier::BOLD),
         ),
         Span::styled("│", bar),
-        Span::styled(format!(" {size} "), bar),
+        Span::styled(format!(" {size} "), size_style),
         Span::styled("│", bar),
         Span::styled(format!(" {draft} "), bar),
         Span::styled("│", bar),
@@ -328,6 +340,15 @@ fn render_status(app: &App, rect: Rect, buf: &mut Buffer) {
         )
     } else if let Some((n, _)) = &app.note {
         (n.clone(), bar)
+    } else if let Some(l) = over {
+        (
+            format!(
+                "over the {} limit of {}: it cannot be sent this way",
+                app.transport_kind(),
+                human_size(l)
+            ),
+            bar.fg(Color::LightRed).add_modifier(Modifier::BOLD),
+        )
     } else if let Some(r) = first_invalid {
         (
             r.to_string(),
