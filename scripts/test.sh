@@ -40,5 +40,8 @@ fi
 
 # --all-targets: lib, bin, integration tests, examples, and benches run once as tests.
 # It leaves out doc tests, hence the second command.
-cargo test --all-targets --no-fail-fast
-cargo test --doc --no-fail-fast
+# Both run even if the first fails, so one report shows every failure.
+status=0
+cargo test --all-targets --no-fail-fast || status=$?
+cargo test --doc --no-fail-fast || status=$?
+exit "$status"
