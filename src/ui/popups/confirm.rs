@@ -60,6 +60,14 @@ impl Confirm {
         self.state = State::Failed(e);
     }
 
+    /// Built, and too big for the transport: the engine would refuse it.
+    pub fn over_limit(&self) -> bool {
+        match &self.state {
+            State::Ready { data, .. } => data.size_limit.is_some_and(|l| data.size > l),
+            _ => false,
+        }
+    }
+
     pub fn take_prepared(&mut self) -> Option<Box<Prepared>> {
         match &mut self.state {
             State::Ready { prepared, data } => {
@@ -78,6 +86,7 @@ impl Confirm {
         match key.code {
             KeyCode::Esc | KeyCode::Char('n' | 'N' | 'q') => Some(Action::ClosePopup),
             KeyCode::Enter | KeyCode::Char('y' | 'Y') => match &self.state {
+                State::Ready { .. } if self.over_limit() => Some(Action::ClosePopup),
                 State::Ready { .. } => Some(Action::ConfirmSend),
                 State::Failed(_) => Some(Action::ClosePopup),
                 State::Loading => None,
@@ -89,6 +98,7 @@ impl Confirm {
     pub fn render(&self, screen: Rect, buf: &mut Buffer) {
         let w = (screen.width * 8 / 10).clamp(50.min(screen.width), 90);
         let keys = match &self.state {
+            State::Ready { .. } if self.over_limit() => "Esc back",
             State::Ready { .. } => "Enter/y send · Esc/n back",
             _ => "Esc back",
         };
