@@ -292,3 +292,66 @@ fn stalled_server_times_out() {
         started.elapsed()
     );
 }
+
+/// The configured AUTH mechanism is not on offer: say what the server does offer.
+#[test]
+fn auth_mechanism_not_offered() {
+    let body_args = |env: &Env| {
+        let body = env.file("body.txt", "x\n");
+        vec![
+            "send".to_string(),
+            "--to".into(),
+            "bob@example.net".into(),
+            "--subject".into(),
+            SUBJECT.into(),
+            "--text".into(),
+            body.to_str().unwrap().to_string(),
+        ]
+    };
+    // No AUTH at all.
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let mut env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::Plain, None).password_env(
+        &mut env,
+        TEST_USER,
+        TEST_PASSWORD,
+    );
+    env.write_config(&cfg.toml());
+    let run = env.run(body_args(&env));
+    assert_kept_in_outbox(&env, &run);
+    assert!(
+        run.stderr()
+            .contains("does not offer AUTH PLAIN (it offers: no AUTH at all)"),
+        "{}",
+        run.describe()
+    );
+    let check = env.run(["check"]);
+    check.expect_code(1);
+    assert!(
+        check.stderr().contains("authentication failed"),
+        "{}",
+        check.describe()
+    );
+    assert!(server.received().is_empty());
+
+    // Only XOAUTH2, but a password is configured.
+    let certs = Certs::new();
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::StartTls).xoauth2(TEST_USER, "tok"),
+        Some(&certs),
+    );
+    let mut env = Env::new();
+    let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
+        .password_env(&mut env, TEST_USER, TEST_PASSWORD)
+        .line("auth = \"login\"");
+    env.write_config(&cfg.toml());
+    let run = env.run(body_args(&env));
+    assert_kept_in_outbox(&env, &run);
+    assert!(
+        run.stderr()
+            .contains("does not offer AUTH LOGIN (it offers: XOAUTH2)"),
+        "{}",
+        run.describe()
+    );
+    run.assert_no_secret(TEST_PASSWORD);
+}

@@ -345,6 +345,31 @@ impl SmtpTransport {
         }
         if let Some((creds, mech, info)) = self.credentials().await? {
             progress(Progress::Authenticating);
+            if !conn.server_info().supports_auth_mechanism(mech) {
+                let offered: Vec<String> = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2]
+                    .into_iter()
+                    .filter(|m| conn.server_info().supports_auth_mechanism(*m))
+                    .map(|m| m.to_string())
+                    .collect();
+                let hint = if offered.is_empty() && self.cfg.security == Security::None {
+                    " (many servers offer AUTH only over TLS: try security = \"starttls\")"
+                } else {
+                    ""
+                };
+                close(conn, false).await;
+                return Err(TransportError::user(
+                    Stage::Auth,
+                    format!(
+                        "{} does not offer AUTH {mech} (it offers: {}){hint}; set auth = \"plain\", \"login\" or \"xoauth2\" to match",
+                        self.cfg.host,
+                        if offered.is_empty() {
+                            "no AUTH at all".to_string()
+                        } else {
+                            offered.join(", ")
+                        }
+                    ),
+                ));
+            }
             let auth_err = |e: lettre::transport::smtp::Error| {
                 let mut t = classify(Stage::Auth, &e);
                 t.stage = Stage::Auth;
