@@ -504,26 +504,44 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
         .clone()
         .filter(|t| !t.is_empty() || html.is_none());
 
+    // lettre ends a part with CRLF. Inside a multipart that CRLF belongs to the next
+    // boundary, but a message that is one 7bit part would gain a blank last line: there,
+    // one trailing newline of the body is left for lettre to write. (Quoted-printable
+    // decoders already treat that final CRLF as the end of the encoded text.)
+    let single = draft.attachments.is_empty() && (text.is_none() || html.is_none());
+    let body_for = |b: &str| -> Body {
+        let body = text_body(b);
+        if single && body.encoding() == ContentTransferEncoding::SevenBit {
+            let t = b.strip_suffix('\n').unwrap_or(b);
+            return text_body(t.strip_suffix('\r').unwrap_or(t));
+        }
+        body
+    };
     let text_part = text.map(|t| {
         SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
-            .body(text_body(&t))
+            .body(body_for(&t))
     });
     let html_part = html.map(|h| {
         SinglePart::builder()
             .header(ContentType::TEXT_HTML)
-            .body(text_body(&h))
+            .body(body_for(&h))
     });
 
     let mut attachments = Vec::with_capacity(draft.attachments.len());
     for spec in &draft.attachments {
         let (bytes, ct) = read_attachment(spec)?;
-        // Vec<u8> is always base64; the raw bytes are dropped right after encoding.
+        // The raw bytes are dropped right after encoding.
         attachments.push(
             SinglePart::builder()
                 .header(ct)
                 .header(AttachmentDisposition::new(&spec.file_name()))
-                .body(Body::new(bytes)),
+                // Always base64: files arrive byte for byte (lettre would send ASCII files
+                // 7bit with their bare LFs, which servers refuse or relays rewrite).
+                .body(
+                    Body::new_with_encoding(bytes, ContentTransferEncoding::Base64)
+                        .map_err(|_| MessageError::Build("base64 encoding refused".into()))?,
+                ),
         );
     }
 
