@@ -355,3 +355,48 @@ fn auth_mechanism_not_offered() {
     );
     run.assert_no_secret(TEST_PASSWORD);
 }
+
+/// security = "tls" against a server that speaks plain SMTP first, and "starttls" against
+/// one that wants TLS from the first byte: both fail fast or within the timeout, with a
+/// hint at the other setting.
+#[test]
+fn wrong_security_mode_gets_a_hint() {
+    let certs = Certs::new();
+    let plain = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(plain.port, Mode::Tls, Some(&certs)).toml());
+    let run = send(&env, &["bob@example.net"]);
+    assert_kept_in_outbox(&env, &run);
+    assert!(run.stderr().contains("TLS failed"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("security = \"starttls\""),
+        "{}",
+        run.describe()
+    );
+    let check = env.run(["check"]);
+    check.expect_code(1);
+    assert!(
+        check.stderr().contains("security = \"starttls\""),
+        "{}",
+        check.describe()
+    );
+
+    let tls = SmtpServer::start(ServerOpts::new(Mode::Tls), Some(&certs));
+    let env = Env::new();
+    env.write_config(
+        &SmtpCfg::new(tls.port, Mode::StartTls, Some(&certs))
+            .line("timeout = 1")
+            .toml(),
+    );
+    let started = Instant::now();
+    let run = send(&env, &["bob@example.net"]);
+    assert_kept_in_outbox(&env, &run);
+    assert!(run.stderr().contains("no answer"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("security = \"tls\""),
+        "{}",
+        run.describe()
+    );
+    assert!(started.elapsed().as_secs() < 6, "{:?}", started.elapsed());
+    assert!(plain.received().is_empty() && tls.received().is_empty());
+}

@@ -70,8 +70,18 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
 }
 
 fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> TransportError {
-    let msg = describe(e);
-    let stage = if e.is_tls() || msg.contains("certificate") || msg.contains("InvalidCertificate") {
+    let mut msg = describe(e);
+    let not_tls = crate::transport::tls_probe::NOT_TLS_MARKERS
+        .iter()
+        .any(|m| msg.contains(m));
+    if not_tls {
+        msg.push_str(crate::transport::tls_probe::NOT_TLS_HINT);
+    }
+    let stage = if e.is_tls()
+        || not_tls
+        || msg.contains("certificate")
+        || msg.contains("InvalidCertificate")
+    {
         Stage::Tls
     } else {
         stage
@@ -302,10 +312,11 @@ impl SmtpTransport {
                     Stage::Connect,
                     true,
                     format!(
-                        "no answer from {}:{} within {:?}",
+                        "no answer from {}:{} within {:?}{}",
                         self.cfg.host,
                         self.cfg.port,
-                        self.timeout()
+                        self.timeout(),
+                        crate::transport::tls_probe::silent_hint(self.cfg.security)
                     ),
                 )
             })?

@@ -12,6 +12,21 @@ use tokio::net::TcpStream;
 use super::{Stage, TransportError};
 use crate::config::{Security, SmtpConfig};
 
+/// What rustls says when the far end answers a TLS hello in plain text (an SMTP greeting).
+pub const NOT_TLS_MARKERS: &[&str] = &["InvalidContentType", "corrupt message"];
+pub const NOT_TLS_HINT: &str = " (the server answered in plain text, not TLS: if it expects \
+STARTTLS, usually on port 587, set security = \"starttls\")";
+
+/// Why a server may stay silent: it waits for a TLS hello we are not sending.
+pub fn silent_hint(security: Security) -> &'static str {
+    if security == Security::Tls {
+        ""
+    } else {
+        " (a server that expects TLS from the first byte, usually on port 465, waits \
+silently: if so, set security = \"tls\")"
+    }
+}
+
 fn tls_err(m: impl Into<String>) -> TransportError {
     TransportError::new(Stage::Tls, false, m)
 }
@@ -131,10 +146,15 @@ pub async fn probe(cfg: &SmtpConfig) -> Result<String, TransportError> {
         let name = ServerName::try_from(cfg.host.clone())
             .map_err(|e| tls_err(format!("{}: {e}", cfg.host)))?;
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let mut tls = connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| tls_err(format!("handshake with {}: {e}", cfg.host)))?;
+        let mut tls = connector.connect(name, tcp).await.map_err(|e| {
+            let msg = e.to_string();
+            let hint = if NOT_TLS_MARKERS.iter().any(|m| msg.contains(m)) {
+                NOT_TLS_HINT
+            } else {
+                ""
+            };
+            tls_err(format!("handshake with {}: {msg}{hint}", cfg.host))
+        })?;
         let (_, conn) = tls.get_ref();
         let version = match conn.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_string(),
@@ -157,8 +177,10 @@ pub async fn probe(cfg: &SmtpConfig) -> Result<String, TransportError> {
             Stage::Connect,
             true,
             format!(
-                "no answer from {}:{} within {timeout:?}",
-                cfg.host, cfg.port
+                "no answer from {}:{} within {timeout:?}{}",
+                cfg.host,
+                cfg.port,
+                silent_hint(cfg.security)
             ),
         )
     })?
