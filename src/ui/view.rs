@@ -130,6 +130,18 @@ impl Widget for &App {
     }
 }
 
+/// The frame of a body or attachments pane: thick and highlighted when focused.
+fn pane_block(title: String, focused: bool) -> Block<'static> {
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(border_style(focused))
+        .title(Span::styled(title, border_style(focused)))
+}
+
 fn border_style(focused: bool) -> Style {
     if focused {
         Style::default()
@@ -203,14 +215,7 @@ fn render_body(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
         let (row, _) = body.cursor();
         title.push_str(&format!("— line {} of {lines} ", row + 1));
     }
-    let block = Block::bordered()
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(border_style(focused))
-        .title(Span::styled(title, border_style(focused)));
+    let block = pane_block(title, focused);
     let inner = block.inner(rect);
     block.render(rect, buf);
     t.render(inner, buf);
@@ -231,14 +236,7 @@ fn render_attachments(app: &App, rect: Rect, buf: &mut Buffer) {
             human_size(total)
         )
     };
-    let block = Block::bordered()
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(border_style(focused))
-        .title(Span::styled(title, border_style(focused)));
+    let block = pane_block(title, focused);
     let inner = block.inner(rect);
     block.render(rect, buf);
     if app.attachments.is_empty() {
