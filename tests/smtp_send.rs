@@ -302,6 +302,47 @@ fn round_trip_is_exact() {
         "attachment bytes differ"
     );
 
+    assert!(m.date().is_some(), "no Date header");
+    assert_eq!(
+        m.header_raw("MIME-Version").map(str::trim),
+        Some("1.0"),
+        "no MIME-Version"
+    );
+
+    // A second, independent reader (Python's email package) agrees on everything.
+    let py = &got.python;
+    assert!(py.get("error").is_none(), "python could not parse: {py}");
+    assert_eq!(py["defects"], serde_json::json!([]), "python found defects");
+    assert_eq!(py["subject"], "회의 자료 보냅니다");
+    assert_eq!(
+        py["to"],
+        serde_json::json!([["홍길동", "gildong@example.com"]])
+    );
+    assert_eq!(
+        py["cc"],
+        serde_json::json!([["Doe, Jane", "jane@example.org"]])
+    );
+    assert_eq!(
+        py["from"],
+        serde_json::json!([["Ada Lovelace", "ada@example.com"]])
+    );
+    assert_eq!(py["bcc_header"], false);
+    assert_eq!(
+        py["text"].as_str().unwrap().replace("\r\n", "\n"),
+        text,
+        "python reads another text body"
+    );
+    assert_eq!(py["html"].as_str().unwrap().replace("\r\n", "\n"), html);
+    assert_eq!(
+        py["attachments"],
+        serde_json::json!([{
+            "filename": "보고서 2026.pdf",
+            "content_type": "application/pdf",
+            "size": attachment.len(),
+            "sha256": sha256_hex(&attachment),
+        }])
+    );
+
     // send --json: the facts match what the server saw.
     let j = run.json();
     let mid = m.message_id().expect("no Message-ID header");
@@ -946,7 +987,16 @@ fn attachment_names_round_trip() {
         let want = names[i].replace('\t', "_");
         assert_eq!(a.attachment_name(), Some(want.as_str()), "attachment {i}");
         assert!(a.contents() == &contents[i][..], "attachment {i} bytes");
+        // Python's email package reads the same names and bytes.
+        let py = &got.python["attachments"][i];
+        assert_eq!(py["filename"], want.as_str(), "python, attachment {i}");
+        assert_eq!(
+            py["sha256"],
+            sha256_hex(&contents[i]),
+            "python, attachment {i}"
+        );
     }
+    assert_eq!(got.python["defects"], serde_json::json!([]));
 }
 
 /// Internationalised addresses (RFC 6531) go out with SMTPUTF8 when the server offers it,

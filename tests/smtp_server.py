@@ -15,6 +15,9 @@ the reply code given (250, 451, ...), `drop` or `stall`.
 import argparse
 import asyncio
 import base64
+import email
+import email.policy
+import hashlib
 import json
 import logging
 import os
@@ -68,6 +71,55 @@ class State:
         self.xoauth2 = tuple(args.xoauth2.split(":", 1)) if args.xoauth2 else None
 
 
+def python_view(raw):
+    """How Python's own email package reads the message: a second, independent parser."""
+    try:
+        m = email.message_from_bytes(raw, policy=email.policy.default)
+        out = {
+            "subject": m["subject"],
+            "from": [[a.display_name, a.addr_spec] for a in m["from"].addresses] if m["from"] else [],
+            "to": [[a.display_name, a.addr_spec] for a in m["to"].addresses] if m["to"] else [],
+            "cc": [[a.display_name, a.addr_spec] for a in m["cc"].addresses] if m["cc"] else [],
+            "bcc_header": m["bcc"] is not None,
+            "message_id": m["message-id"],
+            "defects": [type(d).__name__ for d in m.defects],
+            "text": None,
+            "html": None,
+            "attachments": [],
+        }
+        body = m.get_body(preferencelist=("plain",))
+        if body is not None:
+            out["text"] = body.get_content()
+        html = m.get_body(preferencelist=("html",))
+        if html is not None:
+            out["html"] = html.get_content()
+        for part in m.walk():
+            out["defects"] += [type(d).__name__ for d in part.defects]
+        for a in m.iter_attachments():
+            data = a.get_payload(decode=True) or b""
+            out["attachments"].append({
+                "filename": a.get_filename(),
+                "content_type": a.get_content_type(),
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            })
+        return out
+    except Exception as e:  # the test shows this
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+
+
+def clean(v):
+    """Strings as valid UTF-8 (the email package keeps raw 8-bit header bytes as lone
+    surrogates, which JSON readers refuse)."""
+    if isinstance(v, str):
+        return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(v, list):
+        return [clean(x) for x in v]
+    if isinstance(v, dict):
+        return {k: clean(x) for k, x in v.items()}
+    return v
+
+
 def log_transaction(state, what):
     with open(os.path.join(state.args.maildir, "transactions.log"), "a") as f:
         f.write(what + "\n")
@@ -108,6 +160,7 @@ class Handler:
             "queue_id": qid,
             "auth": session.authenticated is True,
             "tls": session.ssl is not None or st.args.mode == "tls",
+            "python": clean(python_view(envelope.original_content)),
         }
         with open(os.path.join(d, "%d.json.tmp" % n), "w") as f:
             json.dump(meta, f)

@@ -190,6 +190,10 @@ pub struct Received {
     pub queue_id: String,
     pub authenticated: bool,
     pub tls: bool,
+    /// The same message as Python's `email` package reads it (a second, independent
+    /// parser): subject, from/to/cc as [name, address], text, html, attachments
+    /// (filename, content_type, size, sha256), defects.
+    pub python: serde_json::Value,
 }
 
 impl Received {
@@ -342,6 +346,7 @@ impl SmtpServer {
                     .unwrap_or_default(),
                 queue_id: meta["queue_id"].as_str().unwrap().to_string(),
                 authenticated: meta["auth"].as_bool().unwrap_or(false),
+                python: meta["python"].clone(),
                 tls: meta["tls"].as_bool().unwrap_or(false),
             });
         }
@@ -721,6 +726,14 @@ pub fn normalize(raw: &[u8]) -> String {
         out.push_str(line);
     }
     out
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Random bytes for attachments.
