@@ -363,7 +363,16 @@ impl SmtpServer {
             r.len(),
             self.stderr()
         );
-        r.into_iter().next().unwrap()
+        let m = r.into_iter().next().unwrap();
+        // Every delivered message must also read cleanly with Python's email package.
+        assert!(
+            m.python.get("error").is_none()
+                && m.python["defects"].as_array().is_some_and(|d| d.is_empty()),
+            "Python's email package finds problems: {}\n{}",
+            m.python,
+            String::from_utf8_lossy(&m.raw)
+        );
+        m
     }
 }
 
