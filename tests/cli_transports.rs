@@ -355,3 +355,57 @@ fn failing_secret_sources_are_named() {
     assert!(run.stderr().contains("exit"), "{}", run.describe());
     assert!(server.received().is_empty());
 }
+
+#[test]
+fn check_file_and_sendmail_transports() {
+    let env = Env::new();
+    let dir = env.path().join("out");
+    let script = env.path().join("fake-sendmail");
+    write_script(&script, "cat > /dev/null");
+    env.write_config(&format!(
+        "[transport.f]\nkind = \"file\"\ndir = {}\n[transport.s]\nkind = \"sendmail\"\ncommand = {}\n[transport.missing]\nkind = \"sendmail\"\ncommand = \"/nonexistent/sendmail -t\"\n",
+        toml_str(dir.to_str().unwrap()),
+        toml_str(script.to_str().unwrap())
+    ));
+    let run = env.run(["check", "f"]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("writable"), "{}", run.describe());
+    assert!(
+        dir.is_dir(),
+        "check did not create the file transport's dir"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "check left a file"
+    );
+
+    let run = env.run(["check", "s"]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("is present"), "{}", run.describe());
+
+    let run = env.run(["check", "missing"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("/nonexistent/sendmail") && run.stderr().contains("not found"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn empty_outbox_and_drafts() {
+    let env = Env::new();
+    let run = env.run(["outbox", "list"]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("The outbox is empty."));
+    let run = env.run(["outbox", "list", "--json"]);
+    run.expect_code(0);
+    assert_eq!(run.json(), serde_json::json!([]));
+    let run = env.run(["outbox", "flush", "--json"]);
+    run.expect_code(0);
+    assert_eq!(run.json(), serde_json::json!([]));
+    let run = env.run(["drafts", "--json"]);
+    run.expect_code(0);
+    assert_eq!(run.json(), serde_json::json!([]));
+}
