@@ -448,15 +448,19 @@ impl SmtpTransport {
         if !raw.is_ascii() {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        // Non-ASCII addresses (RFC 6531) need SMTPUTF8 on MAIL FROM; without it a server
-        // may refuse them or mangle them. The built body is 7-bit, so non-ASCII in the
-        // bytes means non-ASCII addresses or names in the headers (RFC 6532), same need.
+        // Non-ASCII addresses (RFC 6531), and raw UTF-8 in the headers (RFC 6532), need
+        // SMTPUTF8 on MAIL FROM; without it a server may refuse or mangle them. (8-bit
+        // bodies only need the 8BITMIME above.)
         let utf8: Vec<&str> = std::iter::once(&envelope.from)
             .chain(&envelope.to)
             .filter(|a| !a.is_ascii())
             .map(String::as_str)
             .collect();
-        if !utf8.is_empty() || !raw.is_ascii() {
+        let head_end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(raw.len());
+        if !utf8.is_empty() || !raw[..head_end].is_ascii() {
             use lettre::transport::smtp::extension::Extension;
             if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
                 let what = if utf8.is_empty() {
