@@ -148,13 +148,18 @@ fn xoauth2_with_token_cmd() {
         ServerOpts::new(Mode::StartTls).xoauth2(TEST_USER, token),
         Some(&certs),
     );
-    let env = Env::new();
+    let mut env = Env::new();
+    env.vars.push(("RUST_LOG".into(), "trace".into()));
+    // The token comes from a file, so the command line itself holds no secret and any
+    // appearance of the token in output or files is a leak. (The refused case below uses
+    // the `echo TOKEN` form.)
+    let token_file = env.file("token", format!("{token}\n"));
     let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
         .line(format!("username = {}", toml_str(TEST_USER)))
         .line("auth = \"xoauth2\"")
         .line(format!(
             "token_cmd = {}",
-            toml_str(&format!("echo {token}"))
+            toml_str(&format!("cat '{}'", token_file.display()))
         ));
     env.write_config(&cfg.toml());
 
@@ -162,6 +167,29 @@ fn xoauth2_with_token_cmd() {
     assert_delivered_simple(&got);
     assert!(got.authenticated);
     run.assert_no_secret(token);
+    let check = env.run(["check"]);
+    check.expect_code(0);
+    assert!(
+        check
+            .stdout()
+            .contains("AUTH XOAUTH2 accepted for ada@example.com"),
+        "{}",
+        check.describe()
+    );
+    check.assert_no_secret(token);
+    // Not in the log (at trace level) or any other file either, plain or as XOAUTH2 sends it.
+    use base64::Engine as _;
+    let blob = base64::engine::general_purpose::STANDARD
+        .encode(format!("user={TEST_USER}\x01auth=Bearer {token}\x01\x01"));
+    assert!(env.data_home.join("missive/missive.log").is_file());
+    for f in walk(&env.data_home) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains(token) && !text.contains(&blob),
+            "{} holds the token",
+            f.display()
+        );
+    }
 
     // A wrong token is refused: exit 1, kept in the outbox.
     let cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs))
