@@ -1074,3 +1074,32 @@ fn utf8_addresses_use_smtputf8() {
     assert!(old.received().is_empty());
     assert_eq!(env.outbox().len(), 1);
 }
+
+/// The same mailbox in To, Cc and Bcc (domains compare case-insensitively) is one
+/// envelope recipient: one RCPT TO, one copy delivered.
+#[test]
+fn duplicate_recipients_get_one_rcpt() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "once\n");
+    let run = env.run([
+        "send",
+        "--json",
+        "--to",
+        "Bob <bob@example.net>, carol@example.org",
+        "--cc",
+        "bob@EXAMPLE.net",
+        "--bcc",
+        "bob@example.net",
+        "--text",
+        body.to_str().unwrap(),
+    ]);
+    run.expect_code(0);
+    let got = server.only_message();
+    assert_eq!(got.rcpt_tos, ["bob@example.net", "carol@example.org"]);
+    assert_eq!(
+        run.json()["recipients"],
+        serde_json::json!(["bob@example.net", "carol@example.org"])
+    );
+}
