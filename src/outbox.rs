@@ -122,7 +122,17 @@ impl Outbox {
     }
 
     fn take_lock(&self, tmp: &Path, path: &Path) -> std::io::Result<FlushLock> {
-        for _ in 0..2 {
+        let busy = |pid: &str| {
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!(
+                    "another flush is running (pid {}); lock {}",
+                    pid.trim(),
+                    path.display()
+                ),
+            )
+        };
+        for _ in 0..10 {
             match std::fs::hard_link(tmp, path) {
                 Ok(()) => {
                     return Ok(FlushLock {
@@ -130,23 +140,35 @@ impl Outbox {
                     })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(path).unwrap_or_default();
-                    let alive = pid
-                        .trim()
-                        .parse::<u32>()
-                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-                    if alive {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::WouldBlock,
-                            format!(
-                                "another flush is running (pid {}); lock {}",
-                                pid.trim(),
-                                path.display()
-                            ),
-                        ));
+                    let pid = match std::fs::read_to_string(path) {
+                        Ok(p) => p,
+                        // Released in the meantime: try again.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    };
+                    if pid_alive(&pid) {
+                        return Err(busy(&pid));
                     }
-                    // Left by a flush that died: take it over.
-                    let _ = std::fs::remove_file(path);
+                    // Left by a flush that died. Move it aside rather than delete it, and
+                    // look at what was moved: if another flush took the stale lock over
+                    // first, this is its fresh lock, which goes back.
+                    let aside = self.dir.join(format!(
+                        ".flush.lock.stale.{}",
+                        uuid::Uuid::new_v4().simple()
+                    ));
+                    match std::fs::rename(path, &aside) {
+                        Ok(()) => {
+                            let moved = std::fs::read_to_string(&aside).unwrap_or_default();
+                            if moved.trim() != pid.trim() && pid_alive(&moved) {
+                                let _ = std::fs::hard_link(&aside, path);
+                                let _ = std::fs::remove_file(&aside);
+                                return Err(busy(&moved));
+                            }
+                            let _ = std::fs::remove_file(&aside);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
                 }
                 // A file system without hard links: create it in place instead.
                 Err(_) => {
@@ -166,6 +188,12 @@ impl Outbox {
             path.display()
         )))
     }
+}
+
+fn pid_alive(pid: &str) -> bool {
+    pid.trim()
+        .parse::<u32>()
+        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists())
 }
 
 pub struct FlushLock {
