@@ -200,7 +200,8 @@ fn flush_lock_live_and_stale() {
     assert!(env.outbox_files().is_empty(), "{:?}", env.outbox_files());
 }
 
-/// Several flushes started at once deliver each message exactly once between them.
+/// Several flushes started at once, racing for a stale lock, deliver each message
+/// exactly once between them.
 #[test]
 fn concurrent_flushes_send_each_message_once() {
     let env = Env::new();
@@ -222,6 +223,8 @@ fn concurrent_flushes_send_each_message_once() {
     let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
     env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
 
+    // A lock left by a flush that died: all four race to take it over.
+    std::fs::write(env.outbox_dir().join(".flush.lock"), "4194305").unwrap();
     let children: Vec<_> = (0..4)
         .map(|_| {
             env.std_cmd()
