@@ -1103,3 +1103,27 @@ fn duplicate_recipients_get_one_rcpt() {
         serde_json::json!(["bob@example.net", "carol@example.org"])
     );
 }
+
+/// A subject that merely looks like an RFC 2047 encoded word must be protected (encoded
+/// itself), or every reader decodes it into something else.
+#[test]
+fn literal_encoded_word_syntax_in_subject_survives() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let body = env.file("body.txt", "x\n");
+    let subject = "about =?utf-8?q?hack?= words";
+    env.run([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        subject,
+        "--text",
+        body.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let got = server.only_message();
+    assert_eq!(got.parsed().subject(), Some(subject), "mail-parser");
+    assert_eq!(got.python["subject"], subject, "Python's email package");
+}
