@@ -72,6 +72,27 @@ fn starttls_with_auth_plain_and_password_env() {
     assert!(env.outbox().is_empty());
 }
 
+/// The certificate is checked against the host name too (a DNS name in the SAN, not
+/// only the IP address).
+#[test]
+fn starttls_to_a_host_name() {
+    let certs = Certs::new();
+    let server = SmtpServer::start(ServerOpts::new(Mode::StartTls), Some(&certs));
+    let env = Env::new();
+    let mut cfg = SmtpCfg::new(server.port, Mode::StartTls, Some(&certs));
+    cfg.host = "localhost".into();
+    env.write_config(&cfg.toml());
+    let (_, got) = send_simple(&env, &server, &[]);
+    assert!(got.tls);
+    let run = env.run(["check"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout().contains("certificate for localhost verified"),
+        "{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn implicit_tls_with_password_cmd() {
     let certs = Certs::new();

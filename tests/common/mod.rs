@@ -380,7 +380,6 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = &self.dir;
     }
 }
 
@@ -560,6 +559,8 @@ impl Run {
 
 /// An SMTP transport section for `server`, named `t` and the default.
 pub struct SmtpCfg<'a> {
+    /// "127.0.0.1" unless changed (e.g. "localhost" to verify a DNS name).
+    pub host: String,
     pub port: u16,
     pub mode: Mode,
     pub certs: Option<&'a Certs>,
@@ -572,6 +573,7 @@ pub struct SmtpCfg<'a> {
 impl<'a> SmtpCfg<'a> {
     pub fn new(port: u16, mode: Mode, certs: Option<&'a Certs>) -> Self {
         SmtpCfg {
+            host: "127.0.0.1".into(),
             port,
             mode,
             certs,
@@ -594,7 +596,10 @@ impl<'a> SmtpCfg<'a> {
         let mut s = String::new();
         s.push_str("default = \"t\"\n");
         s.push_str("from = \"Ada Lovelace <ada@example.com>\"\n\n");
-        s.push_str("[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\n");
+        s.push_str(&format!(
+            "[transport.t]\nkind = \"smtp\"\nhost = {}\n",
+            toml_str(&self.host)
+        ));
         s.push_str(&format!("port = {}\n", self.port));
         s.push_str(&format!("security = \"{}\"\n", self.mode.security()));
         if !self.extra.iter().any(|l| l.starts_with("timeout")) {
