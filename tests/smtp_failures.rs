@@ -400,3 +400,32 @@ fn wrong_security_mode_gets_a_hint() {
     assert!(started.elapsed().as_secs() < 6, "{:?}", started.elapsed());
     assert!(plain.received().is_empty() && tls.received().is_empty());
 }
+
+/// A certificate from a trusted CA but for another name is refused: host names are
+/// verified, not just the chain. With security = "tls" and with STARTTLS, send and check.
+#[test]
+fn certificate_for_another_name() {
+    let certs = Certs::new();
+    for mode in [Mode::StartTls, Mode::Tls] {
+        let server = SmtpServer::start(ServerOpts::new(mode).wrong_name_cert(), Some(&certs));
+        let env = Env::new();
+        env.write_config(&SmtpCfg::new(server.port, mode, Some(&certs)).toml());
+        let run = send(&env, &["bob@example.net"]);
+        assert_kept_in_outbox(&env, &run);
+        let err = run.stderr();
+        assert!(err.contains("TLS failed"), "{mode:?}: {}", run.describe());
+        assert!(
+            err.contains("NotValidForName") || err.contains("not valid for"),
+            "{mode:?}: {}",
+            run.describe()
+        );
+        let check = env.run(["check"]);
+        check.expect_code(1);
+        assert!(
+            check.stderr().contains("TLS failed"),
+            "{mode:?}: {}",
+            check.describe()
+        );
+        assert!(server.received().is_empty());
+    }
+}

@@ -30,6 +30,10 @@ pub struct Certs {
     pub other_ca: PathBuf,
     pub leaf_cert: PathBuf,
     pub leaf_key: PathBuf,
+    /// Signed by `ca` too, but for `mail.other.example` only: a valid chain with the
+    /// wrong name.
+    pub wrong_name_cert: PathBuf,
+    pub wrong_name_key: PathBuf,
 }
 
 fn new_ca(name: &str) -> (rcgen::Certificate, Issuer<'static, KeyPair>) {
@@ -62,6 +66,12 @@ impl Certs {
         let leaf_key = KeyPair::generate().unwrap();
         let leaf = params.signed_by(&leaf_key, &ca).unwrap();
 
+        let mut params = CertificateParams::new(vec!["mail.other.example".to_string()]).unwrap();
+        params.is_ca = IsCa::NoCa;
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let wrong_key = KeyPair::generate().unwrap();
+        let wrong = params.signed_by(&wrong_key, &ca).unwrap();
+
         let write = |name: &str, pem: String| {
             let p = dir.path().join(name);
             std::fs::write(&p, pem).unwrap();
@@ -72,6 +82,8 @@ impl Certs {
             other_ca: write("other-ca.pem", other_cert.pem()),
             leaf_cert: write("leaf.pem", leaf.pem()),
             leaf_key: write("leaf.key", leaf_key.serialize_pem()),
+            wrong_name_cert: write("wrong-name.pem", wrong.pem()),
+            wrong_name_key: write("wrong-name.key", wrong_key.serialize_pem()),
             _dir: dir,
         }
     }
@@ -127,6 +139,8 @@ pub struct ServerOpts {
     pub drop_during_data: u32,
     pub stall_after_data: u32,
     pub smtputf8: bool,
+    /// Serve `Certs::wrong_name_cert` instead of the leaf for localhost.
+    pub wrong_name_cert: bool,
 }
 
 impl ServerOpts {
@@ -141,6 +155,7 @@ impl ServerOpts {
             drop_during_data: 0,
             stall_after_data: 0,
             smtputf8: true,
+            wrong_name_cert: false,
         }
     }
     pub fn auth(mut self, user: &str, password: &str) -> Self {
@@ -153,6 +168,10 @@ impl ServerOpts {
     }
     pub fn fail_first_data(mut self, code: u16) -> Self {
         self.fail_first_data = Some(code);
+        self
+    }
+    pub fn wrong_name_cert(mut self) -> Self {
+        self.wrong_name_cert = true;
         self
     }
     pub fn without_smtputf8(mut self) -> Self {
@@ -228,10 +247,12 @@ impl SmtpServer {
             .arg(&maildir);
         if opts.mode != Mode::Plain {
             let c = certs.expect("a TLS mode needs certificates");
-            cmd.arg("--cert")
-                .arg(&c.leaf_cert)
-                .arg("--key")
-                .arg(&c.leaf_key);
+            let (cert, key) = if opts.wrong_name_cert {
+                (&c.wrong_name_cert, &c.wrong_name_key)
+            } else {
+                (&c.leaf_cert, &c.leaf_key)
+            };
+            cmd.arg("--cert").arg(cert).arg("--key").arg(key);
         }
         if let Some(a) = &opts.auth {
             cmd.arg("--auth").arg(a);
