@@ -572,6 +572,11 @@ fn preview_json_has_the_spec_shape_and_sends_nothing() {
         }
     }
     check_node(&j, "root");
+    assert_eq!(j["transport"], "t");
+    assert!(
+        j["size_limit"].is_null(),
+        "SMTP has no known size limit: {j}"
+    );
     assert!(j["headers"].is_object(), "root headers: {j}");
     let headers = j["headers"].as_object().unwrap();
     assert!(
@@ -595,7 +600,12 @@ fn preview_json_has_the_spec_shape_and_sends_nothing() {
     assert_eq!(kids[0]["children"].as_array().unwrap().len(), 2);
     assert_eq!(kids[1]["filename"], "보고서 2026.pdf");
     assert_eq!(kids[1]["encoding"], "base64");
-    assert!(kids[1]["size"].as_u64().unwrap() >= 4000, "{j}");
+    // 3000 bytes in base64: 4000 characters plus a CRLF per line of at most 76.
+    let size = kids[1]["size"].as_u64().unwrap();
+    assert!(
+        (4000..=4000 + 2 * 54 + 2).contains(&size),
+        "attachment size {size}: {j}"
+    );
 
     assert!(server.received().is_empty(), "preview sent something");
     assert!(env.outbox_files().is_empty());
