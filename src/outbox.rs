@@ -44,7 +44,10 @@ impl Outbox {
     }
 
     pub fn put(&self, raw: &[u8], meta: &OutboxMeta) -> std::io::Result<PathBuf> {
-        let stamp = chrono::Local::now().format("%Y%m%dT%H%M%S");
+        // Names sort in queue order (`list` and `flush` go by name), so the stamp is UTC
+        // (local time steps back an hour each autumn) down to microseconds (messages
+        // queued within one second keep their order).
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%6fZ");
         let id = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{stamp}-{}", &id[..8]);
         let eml = self.dir.join(format!("{name}.eml"));

@@ -274,3 +274,40 @@ fn flush_with_a_vanished_transport_keeps_the_message() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].1["attempts"], 2);
 }
+
+/// The outbox is flushed in the order messages were queued, even within one second.
+#[test]
+fn flush_keeps_the_queue_order() {
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    let body = env.file("body.txt", "x\n");
+    let subjects: Vec<String> = (0..6).map(|i| format!("queued {i}")).collect();
+    for s in &subjects {
+        env.run([
+            "send",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            s,
+            "--text",
+            body.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    }
+    let listed: Vec<String> = env
+        .outbox()
+        .iter()
+        .map(|(_, m)| m["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, subjects, "outbox list order");
+
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    env.run(["outbox", "flush"]).expect_code(0);
+    let got: Vec<String> = server
+        .received()
+        .iter()
+        .map(|r| r.parsed().subject().unwrap().to_string())
+        .collect();
+    assert_eq!(got, subjects, "delivery order");
+}
