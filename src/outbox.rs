@@ -77,7 +77,17 @@ impl Outbox {
                 if !eml.is_file() {
                     return None;
                 }
-                let meta: OutboxMeta = serde_json::from_slice(&std::fs::read(&json).ok()?).ok()?;
+                let meta: OutboxMeta = match std::fs::read(&json)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // Not sent, not listed: at least leave a trace of why.
+                        tracing::warn!(path = %json.display(), error = %e, "unreadable outbox entry skipped");
+                        return None;
+                    }
+                };
                 Some(OutboxEntry {
                     name,
                     eml,
