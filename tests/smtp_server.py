@@ -2,12 +2,14 @@
 
 Binds 127.0.0.1 on a free port, prints exactly one line `READY <port>` on stdout once it
 is listening, then serves until killed. Each accepted message is saved in --maildir as
-`N.eml` (the exact bytes received, dot-unstuffed) and `N.json`
-(`{"mail_from", "rcpt_tos", "queue_id", "auth", "tls"}`), N = 1, 2, ...
+`N.eml` (the exact bytes received, dot-unstuffed) and `N.json` (`{"mail_from",
+"rcpt_tos", "mail_options", "queue_id", "auth", "tls", "python"}`, where "python" is how
+Python's email package reads the message), N = 1, 2, ... The 250 reply after DATA is
+`250 2.0.0 Ok: queued as <queue_id>`.
 
 Modes: plain (no TLS), starttls (STARTTLS offered and required before AUTH/MAIL), tls
 (implicit TLS from the first byte). Faults: --fail-first-data CODE (with --fail-count N),
---reject-rcpt ADDR, --drop-during-data N, --stall-after-data N.
+--reject-rcpt ADDR, --drop-during-data N, --stall-after-data N, --no-smtputf8.
 
 Every transaction that reaches DATA appends one line to `transactions.log` in the maildir:
 the reply code given (250, 451, ...), `drop` or `stall`.
