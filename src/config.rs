@@ -261,6 +261,8 @@ impl Ctx<'_> {
     }
 
     /// The key written on the line a toml error points at (`port = "x"` → `port`).
+    /// The key written on the line a toml error points at (`port = "x"` → `port`),
+    /// with the table it sits in (`transport.work.port`).
     fn key_at(&self, span: &Range<usize>) -> Option<String> {
         let start = self.src[..span.start.min(self.src.len())]
             .rfind('\n')
@@ -268,7 +270,57 @@ impl Ctx<'_> {
         let line = self.src[start..].lines().next()?;
         let (k, _) = line.split_once('=')?;
         let k = k.trim().trim_matches('"');
-        (!k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
+        if k.is_empty() || k.starts_with('[') {
+            return None;
+        }
+        Some(match self.table_at(start) {
+            Some(t) => format!("{t}.{k}"),
+            None => k.to_string(),
+        })
+    }
+
+    /// The `[table]` header above byte `pos`, if any.
+    fn table_at(&self, pos: usize) -> Option<String> {
+        self.src[..pos]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('[') && !l.starts_with("[["))
+            .map(|l| l.trim_matches(['[', ']']).trim().replace('"', ""))
+    }
+
+    /// serde lists every key any kind takes; name only those of this transport's kind.
+    fn unknown_key_message(&self, message: &str, span: &Range<usize>) -> String {
+        let Some(field) = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+        else {
+            return message.to_string();
+        };
+        let start = self.src[..span.start.min(self.src.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let kind = self.table_at(start).and_then(|t| {
+            let name = t.strip_prefix("transport.")?;
+            let doc: toml::Table = toml::from_str(self.src).ok()?;
+            doc.get("transport")?
+                .get(name)?
+                .get("kind")?
+                .as_str()
+                .map(str::to_string)
+        });
+        let keys = match kind.as_deref() {
+            Some("smtp") => SMTP_KEYS,
+            Some("gmail") => GMAIL_KEYS,
+            Some("file") => FILE_KEYS,
+            Some("sendmail") => SENDMAIL_KEYS,
+            _ => return message.to_string(),
+        };
+        format!(
+            "unknown key `{field}`; a transport of kind {:?} takes: kind, {}",
+            kind.unwrap_or_default(),
+            keys.join(", ")
+        )
     }
 }
 
@@ -341,7 +393,10 @@ impl Config {
                 path: path.to_path_buf(),
                 line: span.clone().map(|s| ctx.line(s)),
                 key: span.as_ref().and_then(|s| ctx.key_at(s)),
-                message: e.message().trim().to_string(),
+                message: match &span {
+                    Some(s) => ctx.unknown_key_message(e.message().trim(), s),
+                    None => e.message().trim().to_string(),
+                },
             }
         })?;
 
@@ -753,14 +808,16 @@ mod tests {
         let e = parse("default = \"w\"\n[transport.w]\nkind = \"smtp\"\nhost = \"h\"\nprot = 25\n")
             .unwrap_err();
         assert_eq!(e.line, Some(5));
-        assert!(e.to_string().contains("prot"), "{e}");
+        assert_eq!(e.key.as_deref(), Some("transport.w.prot"));
+        assert!(e.message.contains("kind \"smtp\" takes"), "{e}");
+        assert!(!e.message.contains("client_secret"), "{e}");
     }
 
     #[test]
     fn wrong_type_names_key() {
         let e = parse("[transport.w]\nkind = \"smtp\"\nhost = \"h\"\nport = \"x\"\n").unwrap_err();
         assert_eq!(e.line, Some(4));
-        assert_eq!(e.key.as_deref(), Some("port"));
+        assert_eq!(e.key.as_deref(), Some("transport.w.port"));
     }
 
     #[test]
@@ -820,7 +877,9 @@ mod tests {
     fn example_config_parses() {
         let c = parse(include_str!("../assets/config.example.toml")).unwrap();
         assert_eq!(c.default.as_deref(), Some("gmail"));
-        assert!(matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2));
+        assert!(
+            matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2)
+        );
         assert_eq!(c.transports.len(), 6);
     }
 }
