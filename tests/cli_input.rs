@@ -375,7 +375,11 @@ fn default_config_location_is_used_and_named() {
     run.expect_code(2);
     let want = format!("{}:4:", env.config_path().display());
     assert!(run.stderr().contains(&want), "{}", run.describe());
-    assert!(run.stderr().contains("`transport.w.bogus`"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("`transport.w.bogus`"),
+        "{}",
+        run.describe()
+    );
 }
 
 /// No config at all: the built-in file transport writes to the data dir's sent/.
