@@ -53,20 +53,6 @@ pub struct Failure {
     pub message: String,
 }
 
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
-}
-
 /// The system's trusted roots. A machine without any still gets a client: plain http
 /// works, and https fails later with a clear "unknown issuer" instead of here.
 fn root_store() -> rustls::RootCertStore {
@@ -139,7 +125,7 @@ impl Http {
         let call = async {
             let res = self.client.request(req).await.map_err(|e| Failure {
                 before_sending: e.is_connect(),
-                message: describe(&e),
+                message: crate::transport::error_chain(&e),
             })?;
             let (parts, body) = res.into_parts();
             let body = Limited::new(body, MAX_ANSWER_BYTES)
@@ -147,7 +133,10 @@ impl Http {
                 .await
                 .map_err(|e| Failure {
                     before_sending: false,
-                    message: format!("reading the answer: {}", describe(e.as_ref())),
+                    message: format!(
+                        "reading the answer: {}",
+                        crate::transport::error_chain(e.as_ref())
+                    ),
                 })?
                 .to_bytes();
             Ok(Answer {

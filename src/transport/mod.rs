@@ -97,6 +97,22 @@ impl fmt::Display for TransportError {
 
 impl std::error::Error for TransportError {}
 
+/// An error with its chain of causes, each said once ("connection error: tls: unknown
+/// issuer"): the outermost text alone often hides the reason.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
 /// What `missive check` learned.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CheckReport {

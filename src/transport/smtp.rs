@@ -55,18 +55,7 @@ const RETRY_DELAYS: &[Duration] = &[Duration::from_secs(1), Duration::from_secs(
 const CHUNK: usize = 256 * 1024;
 
 fn describe(e: &lettre::transport::smtp::Error) -> String {
-    use std::error::Error as _;
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
+    super::error_chain(e)
 }
 
 fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> TransportError {
