@@ -491,7 +491,13 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
             .chain(&cc)
             .chain(&bcc)
             .map(|m| m.email.to_string())
-            .collect(),
+            // One RCPT per mailbox: a name in To and Bcc must not be delivered twice.
+            .fold(Vec::<String>::new(), |mut v, a| {
+                if !v.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+                    v.push(a);
+                }
+                v
+            }),
     };
 
     let html = match (&draft.html, draft.markdown, &draft.text) {

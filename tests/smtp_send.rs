@@ -1109,7 +1109,6 @@ fn utf8_addresses_use_smtputf8() {
 /// The same mailbox in To, Cc and Bcc (domains compare case-insensitively) is one
 /// envelope recipient: one RCPT TO, one copy delivered.
 #[test]
-#[ignore = "message.rs bug: build_with puts every To/Cc/Bcc address in the envelope, duplicates included (bob@example.net x3 -> three RCPT TO)"]
 fn duplicate_recipients_get_one_rcpt() {
     let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
     let env = Env::new();
