@@ -115,6 +115,12 @@ pub struct MessageArgs {
     /// Transport name from the config
     #[arg(long, value_name = "NAME")]
     pub transport: Option<String>,
+    /// Write as this [identity.NAME]: its From, transport, Reply-To, signature, copy_to
+    #[arg(long, value_name = "NAME")]
+    pub identity: Option<String>,
+    /// Reply-To address (repeatable, or comma-separated)
+    #[arg(long = "reply-to", value_name = "ADDR")]
+    pub reply_to: Vec<String>,
     /// Extra header (repeatable)
     #[arg(long, value_name = "'Name: value'")]
     pub header: Vec<String>,
@@ -176,6 +182,7 @@ impl MessageArgs {
             bcc: self.bcc.clone(),
             subject: self.subject.clone().unwrap_or_default(),
             markdown: self.markdown,
+            reply_to: self.reply_to.clone(),
             ..Default::default()
         };
         if let Some(p) = &self.text {
@@ -203,6 +210,15 @@ impl MessageArgs {
             d.headers.push(message::parse_header_arg(h)?);
         }
         Ok(d)
+    }
+
+    /// A new message takes its identity's From, Reply-To and signature: the one given
+    /// with `--identity`, else the default identity, if any.
+    pub fn apply_identity(&self, engine: &Engine, d: &mut Draft) -> Result<(), InputError> {
+        if let Some(id) = engine.identity(self.identity.as_deref())? {
+            engine.apply_identity(d, id)?;
+        }
+        Ok(())
     }
 }
 
@@ -272,7 +288,8 @@ fn compose(engine: &Engine, args: &MessageArgs, draft: Option<&str>, mailto: Opt
 }
 
 fn prepare(engine: &Engine, args: &MessageArgs) -> Result<Prepared, InputError> {
-    let draft = args.to_draft()?;
+    let mut draft = args.to_draft()?;
+    args.apply_identity(engine, &mut draft)?;
     engine.prepare(&draft, args.transport.as_deref())
 }
 
@@ -298,6 +315,20 @@ pub fn print_report(r: &SendReport, json: bool) {
     }
     let _ = writeln!(out, "Recipients: {}", r.recipients.join(", "));
     let _ = writeln!(out, "Bytes: {}", r.bytes);
+    if let Some(c) = &r.copy {
+        let _ = writeln!(out, "{}", copy_line(c));
+    }
+}
+
+fn copy_line(c: &crate::copy::CopyReport) -> String {
+    match (&c.error, &c.pending) {
+        (None, _) => format!("Sent copy: {}", c.target),
+        (Some(e), Some(p)) => format!(
+            "Sent copy FAILED ({e}); the message was delivered; the copy is kept for `missive outbox flush`: {}",
+            p.display()
+        ),
+        (Some(e), None) => format!("Sent copy FAILED ({e}); the message was delivered"),
+    }
 }
 
 async fn send(engine: &Engine, a: &SendArgs) -> i32 {
@@ -441,16 +472,36 @@ async fn check(engine: &Engine, name: Option<&str>) -> i32 {
 
 fn outbox_list(engine: &Engine, json: bool) -> i32 {
     let entries = engine.outbox().list();
+    let copies = engine.pending_copies();
     if json {
-        let v: Vec<_> = entries
-            .iter()
-            .map(|e| serde_json::json!({"name": e.name, "eml": e.eml, "meta": e.meta}))
-            .collect();
+        let v: Vec<_> =
+            entries
+                .iter()
+                .map(|e| serde_json::json!({"name": e.name, "eml": e.eml, "meta": e.meta}))
+                .chain(copies.iter().map(
+                    |c| serde_json::json!({"name": c.name, "eml": c.eml, "pending_copy": c.meta}),
+                ))
+                .collect();
         println!("{}", serde_json::Value::Array(v));
         return EXIT_OK;
     }
+    for c in &copies {
+        println!(
+            "{}  pending copy of {} to {} (identity {}, {} attempt{}; the message was delivered)",
+            c.name,
+            c.meta.message_id,
+            c.meta.target,
+            c.meta.identity,
+            c.meta.attempts,
+            if c.meta.attempts == 1 { "" } else { "s" }
+        );
+        println!("    last error: {}", c.meta.last_error);
+        println!("    {}", c.eml.display());
+    }
     if entries.is_empty() {
-        println!("The outbox is empty.");
+        if copies.is_empty() {
+            println!("The outbox is empty.");
+        }
         return EXIT_OK;
     }
     for e in &entries {
@@ -478,6 +529,12 @@ async fn outbox_flush(engine: &Engine, json: bool) -> i32 {
         }
     };
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    let copies = engine.retry_copies().await;
+    if !json {
+        for c in &copies {
+            println!("copy {} {}: {}", c.name, c.message_id, copy_line(&c.report));
+        }
+    }
     if json {
         let v: Vec<_> = outcomes
             .iter()
@@ -485,10 +542,15 @@ async fn outbox_flush(engine: &Engine, json: bool) -> i32 {
                 Ok(r) => serde_json::json!({"name": o.name, "sent": true, "report": r}),
                 Err(e) => serde_json::json!({"name": o.name, "sent": false, "message_id": o.message_id, "error": e}),
             })
+            .chain(copies.iter().map(|c| {
+                serde_json::json!({"name": c.name, "message_id": c.message_id, "copy": c.report})
+            }))
             .collect();
         println!("{}", serde_json::Value::Array(v));
     } else if outcomes.is_empty() {
-        println!("The outbox is empty.");
+        if copies.is_empty() {
+            println!("The outbox is empty.");
+        }
     } else {
         for o in &outcomes {
             match &o.result {

@@ -43,6 +43,8 @@ pub struct Config {
     pub default: Option<String>,
     pub from: Option<String>,
     pub transports: BTreeMap<String, TransportConfig>,
+    /// `[identity.NAME]` tables (see `identity`).
+    pub identities: BTreeMap<String, crate::identity::Identity>,
     /// Non-fatal findings (e.g. a plain password in a world-readable file).
     pub warnings: Vec<String>,
 }
@@ -153,6 +155,8 @@ struct RawConfig {
     from: Option<Spanned<String>>,
     #[serde(default)]
     transport: BTreeMap<String, Spanned<RawTransport>>,
+    #[serde(default)]
+    identity: BTreeMap<String, Spanned<crate::identity::RawIdentity>>,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +243,7 @@ const GMAIL_KEYS: &[&str] = &["from", "client_secret", "api_url", "user", "timeo
 const FILE_KEYS: &[&str] = &["from", "dir", "timeout"];
 const SENDMAIL_KEYS: &[&str] = &["from", "command", "timeout"];
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     path: &'a Path,
     src: &'a str,
 }
@@ -250,7 +254,7 @@ impl Ctx<'_> {
         self.src[..end].bytes().filter(|&b| b == b'\n').count() + 1
     }
 
-    fn err(
+    pub(crate) fn err(
         &self,
         span: Option<Range<usize>>,
         key: &str,
@@ -336,6 +340,7 @@ impl Config {
             default: None,
             from: None,
             transports: BTreeMap::new(),
+            identities: BTreeMap::new(),
             warnings: Vec::new(),
         };
         c.add_builtin(paths);
@@ -419,9 +424,11 @@ impl Config {
             default: raw.default.as_ref().map(|d| d.get_ref().clone()),
             from: raw.from.map(|f| f.into_inner()),
             transports,
+            identities: BTreeMap::new(),
             warnings: Vec::new(),
         };
         cfg.add_builtin(paths);
+        cfg.identities = crate::identity::parse_all(&ctx, raw.identity, &cfg.transports)?;
         if let Some(d) = &raw.default {
             if !cfg.transports.contains_key(d.get_ref()) {
                 return Err(ctx.err(

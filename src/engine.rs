@@ -41,6 +41,8 @@ pub struct Prepared {
     pub kind: &'static str,
     pub size_limit: Option<u64>,
     pub subject: String,
+    /// The identity it is written as: decides where the sent copy goes.
+    pub identity: Option<String>,
 }
 
 impl Prepared {
@@ -63,6 +65,9 @@ pub struct SendReport {
     pub path: Option<PathBuf>,
     pub recipients: Vec<String>,
     pub bytes: u64,
+    /// The sent copy (`copy_to`), when the identity asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<crate::copy::CopyReport>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,10 +114,19 @@ impl Engine {
         self.config.transport(name).map_err(InputError::Other)
     }
 
-    /// From: the draft's, else the transport's, else the config's, else $USER@host.
+    /// From: the draft's, else its identity's, else the transport's, else the config's,
+    /// else $USER@host.
     pub fn resolve_from(&self, draft: &Draft, tc: &TransportConfig) -> String {
         if let Some(f) = draft.from.as_ref().filter(|f| !f.trim().is_empty()) {
             return f.clone();
+        }
+        if let Some(f) = draft
+            .identity
+            .as_deref()
+            .and_then(|n| self.config.identities.get(n))
+            .and_then(|i| i.from.clone())
+        {
+            return f;
         }
         if let Some(f) = &tc.from {
             return f.clone();
@@ -124,7 +138,7 @@ impl Engine {
     }
 
     pub fn prepare(&self, draft: &Draft, transport: Option<&str>) -> Result<Prepared, InputError> {
-        let tc = self.transport_config(transport)?;
+        let tc = self.transport_for(draft, transport)?;
         let from = self.resolve_from(draft, tc);
         // The Gmail API has no envelope: Bcc must be in the bytes it gets (it strips it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_));
@@ -136,6 +150,7 @@ impl Engine {
             kind: tc.kind.name(),
             size_limit,
             subject: draft.subject.clone(),
+            identity: draft.identity.clone(),
         })
     }
 
@@ -219,7 +234,12 @@ impl Engine {
                     path: receipt.path,
                     recipients: p.built.envelope.to.clone(),
                     bytes: p.built.raw.len() as u64,
+                    copy: None,
                 };
+                let mut report = report;
+                report.copy = self
+                    .store_copy(p.identity.as_deref(), &p.built.raw, &p.built.message_id)
+                    .await;
                 self.log_sent(&report);
                 tracing::info!(message_id = %report.message_id, transport = %report.transport, bytes = report.bytes, "sent");
                 Ok(report)
@@ -317,11 +337,14 @@ impl Engine {
             path: receipt.path,
             recipients: entry.meta.envelope.to.clone(),
             bytes: raw.len() as u64,
+            copy: None,
         };
         // Accepted: it must not be sent again, even if logging fails below.
         if let Err(e) = outbox.remove(entry) {
             tracing::error!(entry = %entry.name, error = %e, "delivered but could not remove from outbox");
         }
+        let mut report = report;
+        report.copy = self.store_copy(None, &raw, &entry.meta.message_id).await;
         self.log_sent(&report);
         Ok(report)
     }

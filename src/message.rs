@@ -28,6 +28,10 @@ pub struct Draft {
     pub headers: Vec<(String, String)>,
     /// Kept across re-sends (outbox, retry) so a message has one identity.
     pub message_id: Option<String>,
+    /// Reply-To entries, as typed (each may be comma-separated).
+    pub reply_to: Vec<String>,
+    /// The `[identity.NAME]` this message is written as (see `identity`).
+    pub identity: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,6 +198,7 @@ const RESERVED_HEADERS: &[&str] = &[
     "cc",
     "bcc",
     "subject",
+    "reply-to",
     "message-id",
     "date",
     "mime-version",
@@ -202,9 +207,14 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 pub fn markdown_to_html(text: &str) -> String {
-    let parser = pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::all());
+    // The signature keeps its lines; markdown would run them into one paragraph.
+    let (body, sig) = crate::signature::split(text);
+    let parser = pulldown_cmark::Parser::new_ext(body, pulldown_cmark::Options::all());
     let mut html = String::with_capacity(text.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, parser);
+    if let Some(sig) = sig {
+        html.push_str(&crate::signature::html_block(sig));
+    }
     format!("<!DOCTYPE html>\n<html><body>\n{html}</body></html>\n")
 }
 
@@ -366,6 +376,7 @@ pub fn validate_fields(draft: &Draft) -> Result<(), MessageError> {
     let to = parse_mailboxes("To", &draft.to)?;
     let cc = parse_mailboxes("Cc", &draft.cc)?;
     let bcc = parse_mailboxes("Bcc", &draft.bcc)?;
+    parse_mailboxes("Reply-To", &draft.reply_to)?;
     if to.is_empty() && cc.is_empty() && bcc.is_empty() {
         return Err(MessageError::NoRecipient);
     }
@@ -475,6 +486,9 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
     }
     for m in &bcc {
         builder = builder.bcc(m.clone());
+    }
+    for m in parse_mailboxes("Reply-To", &draft.reply_to)? {
+        builder = builder.reply_to(m);
     }
     if keep_bcc && !bcc.is_empty() {
         builder = builder.keep_bcc();

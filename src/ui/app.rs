@@ -268,6 +268,9 @@ pub struct App {
     pub headers: Vec<(String, String)>,
     /// Kept after a failed send so a retry keeps the message's identity.
     pub message_id: Option<String>,
+    /// The `[identity.NAME]` written as, and its Reply-To (see `identity`).
+    pub identity: Option<String>,
+    pub reply_to: Vec<String>,
     /// The outbox copy left by the last failed send of this message.
     pub failed_outbox: Option<PathBuf>,
     pub focus: Pane,
@@ -325,7 +328,7 @@ pub fn transport_detail(tc: &TransportConfig) -> String {
 impl App {
     pub fn new(engine: Arc<Engine>, init: Init) -> App {
         let mut note = None;
-        let transport = match engine.config.transport(init.transport.as_deref()) {
+        let transport = match engine.transport_for(&init.draft, init.transport.as_deref()) {
             Ok(tc) => tc.name.clone(),
             Err(e) => {
                 let first = engine
@@ -357,6 +360,8 @@ impl App {
             markdown: false,
             headers: Vec::new(),
             message_id: None,
+            identity: init.draft.identity.clone(),
+            reply_to: Vec::new(),
             failed_outbox: None,
             focus: Pane::To,
             invalid: Vec::new(),
@@ -418,6 +423,8 @@ impl App {
         self.markdown = d.markdown;
         self.headers = d.headers.clone();
         self.message_id = d.message_id.clone();
+        self.identity = d.identity.clone();
+        self.reply_to = d.reply_to.clone();
         self.failed_outbox = None;
         self.focus = if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() {
             Pane::To
@@ -438,7 +445,13 @@ impl App {
     /// The From that the active transport implies (transport's, config's, $USER@host).
     pub fn transport_from(&self) -> String {
         match self.engine.config.transports.get(&self.transport) {
-            Some(tc) => self.engine.resolve_from(&Draft::default(), tc),
+            Some(tc) => {
+                let d = Draft {
+                    identity: self.identity.clone(),
+                    ..Draft::default()
+                };
+                self.engine.resolve_from(&d, tc)
+            }
             None => crate::engine::default_from(),
         }
     }
@@ -521,6 +534,8 @@ impl App {
             attachments: self.attachments.iter().map(|a| a.spec.clone()).collect(),
             headers: self.headers.clone(),
             message_id: self.message_id.clone(),
+            reply_to: self.reply_to.clone(),
+            identity: self.identity.clone(),
         }
     }
 

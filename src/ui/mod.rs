@@ -68,7 +68,12 @@ pub fn initial(
             }
             (d, saved.id, true)
         }
-        None => (flags, Drafts::new_id(), false),
+        None => {
+            let mut d = flags;
+            args.apply_identity(engine, &mut d)
+                .map_err(|e| e.to_string())?;
+            (d, Drafts::new_id(), false)
+        }
     };
     if let Some(url) = mailto {
         mailto::apply_mailto(url, &mut draft)?;

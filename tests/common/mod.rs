@@ -3,6 +3,8 @@
 //! `missive` binary run hermetically (XDG dirs and HOME in a temp dir).
 #![allow(dead_code)]
 
+pub mod dovecot;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
