@@ -128,8 +128,13 @@ impl Engine {
         let from = self.resolve_from(draft, tc);
         // The Gmail API has no envelope: Bcc must be in the bytes it gets (it strips it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_));
-        let built = message::build_with(draft, &from, keep_bcc)?;
         let size_limit = size_limit(&tc.kind);
+        let built = message::build_limited(
+            draft,
+            &from,
+            keep_bcc,
+            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
+        )?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),

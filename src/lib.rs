@@ -1,6 +1,7 @@
 //! missive: a terminal mail composer. The library is the engine (config, message model,
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
+pub mod attachment;
 pub mod cli;
 pub mod command;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod message;
 pub mod mime_tree;
 pub mod outbox;
 pub mod paths;
+pub mod regular_file;
 pub mod secret;
 pub mod transport;
 pub mod ui;
