@@ -17,6 +17,9 @@ use crate::transport::sendmail::SendmailTransport;
 use crate::transport::smtp::{CmdToken, SmtpTransport, TokenProvider};
 use crate::transport::{CheckReport, ProgressFn, Stage, Transport, TransportError};
 
+mod submit;
+pub use submit::{Submission, SubmitError};
+
 pub struct Engine {
     pub paths: Paths,
     pub config: Config,

@@ -11,6 +11,8 @@ pub mod message;
 pub mod mime_tree;
 pub mod outbox;
 pub mod paths;
+pub mod raw;
 pub mod secret;
+pub mod sendmail_cmd;
 pub mod transport;
 pub mod ui;
