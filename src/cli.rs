@@ -8,7 +8,6 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
 use crate::message::{self, AttachmentSpec, Draft};
-use crate::transport::Stage;
 
 /// Exit codes (SPEC): 0 sent, 1 transport failed (message in outbox), 2 bad input.
 pub const EXIT_OK: i32 = 0;
@@ -459,7 +458,7 @@ async fn check(engine: &Engine, name: Option<&str>) -> i32 {
                     .unwrap_or_default()
             });
             err_line(format!("{label}: {e}"));
-            if e.stage == Stage::Config {
+            if e.is_config() {
                 EXIT_INPUT
             } else {
                 EXIT_TRANSPORT

@@ -2,9 +2,11 @@
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod drafts;
 pub mod engine;
+pub mod escape;
 pub mod gmail;
 pub mod logging;
 pub mod message;
