@@ -188,9 +188,15 @@ impl RawMessage {
                                 value: addr.to_string(),
                             })
                         }
-                        // A display name with no address ("undisclosed-recipients:;"'s
-                        // members are none): nothing to deliver to.
-                        None => {}
+                        // A word with no @ ("To: nobody") reads as a name alone.
+                        None => {
+                            if let Some(n) = a.name().filter(|n| !n.trim().is_empty()) {
+                                return Err(RawError::Address {
+                                    field: name.to_string(),
+                                    value: n.to_string(),
+                                });
+                            }
+                        }
                     }
                 }
             }
