@@ -157,6 +157,8 @@ pub struct FileConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendmailConfig {
     pub command: String,
+    /// The command's whole run, seconds; its process group is killed after it.
+    pub timeout_secs: u64,
 }
 
 #[derive(Deserialize)]
@@ -261,8 +263,10 @@ const OUTLOOK_KEYS: &[&str] = &[
     "api_url",
     "timeout",
 ];
-const FILE_KEYS: &[&str] = &["from", "dir"];
-const SENDMAIL_KEYS: &[&str] = &["from", "command"];
+// `timeout` is taken by every kind (for the file transport it has nothing to bound yet,
+// but a config that sets it everywhere must not be refused).
+const FILE_KEYS: &[&str] = &["from", "dir", "timeout"];
+const SENDMAIL_KEYS: &[&str] = &["from", "command", "timeout"];
 
 struct Ctx<'a> {
     path: &'a Path,
@@ -816,6 +820,7 @@ fn transport(
         }),
         _ => TransportKind::Sendmail(SendmailConfig {
             command: s(&t.command).unwrap_or_else(|| "/usr/sbin/sendmail".to_string()),
+            timeout_secs: t.timeout.as_ref().map(|x| *x.get_ref()).unwrap_or(60),
         }),
     };
     Ok(TransportConfig {

@@ -20,6 +20,9 @@ use crate::transport::sendmail::SendmailTransport;
 use crate::transport::smtp::{CmdToken, SmtpTransport, TokenProvider};
 use crate::transport::{CheckReport, ProgressFn, Stage, Transport, TransportError};
 
+mod submit;
+pub use submit::{Submission, SubmitError};
+
 pub struct Engine {
     pub paths: Paths,
     pub config: Config,
@@ -151,12 +154,14 @@ impl Engine {
             TransportKind::File(f) => Box::new(FileTransport { dir: f.dir.clone() }),
             TransportKind::Sendmail(s) => Box::new(SendmailTransport {
                 command: s.command.clone(),
+                timeout: std::time::Duration::from_secs(s.timeout_secs.max(1)),
             }),
             TransportKind::Smtp(s) => {
                 let token: Option<Arc<dyn TokenProvider>> = match (&s.token_cmd, &s.oauth) {
                     (Some(cmd), _) => Some(Arc::new(CmdToken {
                         transport: tc.name.clone(),
                         cmd: cmd.clone(),
+                        timeout: std::time::Duration::from_secs(s.timeout_secs.max(1)),
                     })),
                     (None, Some(login)) => {
                         let g = self.config.transports.get(login).ok_or_else(|| {
@@ -249,7 +254,7 @@ impl Engine {
                 tracing::info!(message_id = %report.message_id, transport = %report.transport, bytes = report.bytes, "sent");
                 Ok(report)
             }
-            Err(error) if error.user_fix && error.stage == Stage::Config => {
+            Err(error) if error.is_config() => {
                 Err(SendError::Input(InputError::Other(error.to_string())))
             }
             Err(error) => {

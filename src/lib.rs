@@ -3,9 +3,11 @@
 
 pub mod authorize;
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod drafts;
 pub mod engine;
+pub mod escape;
 pub mod gmail;
 pub mod http;
 pub mod logging;
@@ -14,6 +16,8 @@ pub mod mime_tree;
 pub mod oauth;
 pub mod outbox;
 pub mod paths;
+pub mod raw;
 pub mod secret;
+pub mod sendmail_cmd;
 pub mod transport;
 pub mod ui;

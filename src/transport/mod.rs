@@ -90,6 +90,14 @@ impl TransportError {
     }
 }
 
+impl TransportError {
+    /// Nothing can succeed until the user changes the config or what it points at (a
+    /// bad key, a failing password_cmd): exit 2 and nothing queued.
+    pub fn is_config(&self) -> bool {
+        self.user_fix && matches!(self.stage, Stage::Config | Stage::Secret)
+    }
+}
+
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: {}", self.stage, self.message)
