@@ -108,13 +108,14 @@ async fn a_rejected_token_is_refreshed_once() {
     let body = home.file("b.txt", b"hi\n");
     let out = home.run(&send_args(body.to_str().expect("path"), &[]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let st = ms.state();
-    assert_eq!(st.send_calls.len(), 2, "401, then the retry");
-    assert_eq!(st.token_forms.len(), 1, "one refresh");
-    let f = &st.token_forms[0];
-    assert_eq!(f["grant_type"], "refresh_token");
-    assert_eq!(f["scope"], format!("offline_access {GRAPH_SCOPE}"));
-    drop(st);
+    {
+        let st = ms.state();
+        assert_eq!(st.send_calls.len(), 2, "401, then the retry");
+        assert_eq!(st.token_forms.len(), 1, "one refresh");
+        let f = &st.token_forms[0];
+        assert_eq!(f["grant_type"], "refresh_token");
+        assert_eq!(f["scope"], format!("offline_access {GRAPH_SCOPE}"));
+    }
     // Microsoft rotated the refresh token: the new one is kept.
     assert_eq!(home.token_json()["refresh_token"], "0.AR-refresh-1");
     home.assert_no_secrets(&out);
