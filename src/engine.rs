@@ -73,7 +73,7 @@ pub struct SendReport {
     pub bytes: u64,
     /// The sent copy (`copy_to`), when the identity asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub copy: Option<crate::copy::CopyReport>,
+    pub copy: Option<Box<crate::copy::CopyReport>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -274,7 +274,8 @@ impl Engine {
                 let mut report = report;
                 report.copy = self
                     .store_copy(p.identity.as_deref(), &p.built.raw, &p.built.message_id)
-                    .await;
+                    .await
+                    .map(Box::new);
                 self.log_sent(&report);
                 tracing::info!(message_id = %report.message_id, transport = %report.transport, bytes = report.bytes, "sent");
                 Ok(report)
@@ -379,7 +380,10 @@ impl Engine {
             tracing::error!(entry = %entry.name, error = %e, "delivered but could not remove from outbox");
         }
         let mut report = report;
-        report.copy = self.store_copy(None, &raw, &entry.meta.message_id).await;
+        report.copy = self
+            .store_copy(None, &raw, &entry.meta.message_id)
+            .await
+            .map(Box::new);
         self.log_sent(&report);
         Ok(report)
     }

@@ -26,7 +26,7 @@ pub fn split(text: &str) -> (&str, Option<&str>) {
 /// `text` with its signature set to `sig` (None removes it).
 pub fn set_text(text: &str, sig: Option<&str>) -> String {
     let (body, current) = split(text);
-    if current == sig {
+    if current.map(|c| c.trim_end_matches('\n')) == sig {
         return text.to_string();
     }
     let base = if current.is_some() {
@@ -36,8 +36,8 @@ pub fn set_text(text: &str, sig: Option<&str>) -> String {
     };
     match sig {
         None => base.to_string(),
-        Some(s) if base.is_empty() => format!("\n\n-- \n{s}"),
-        Some(s) => format!("{base}\n\n-- \n{s}"),
+        Some(s) if base.is_empty() => format!("\n\n-- \n{s}\n"),
+        Some(s) => format!("{base}\n\n-- \n{s}\n"),
     }
 }
 
@@ -120,12 +120,13 @@ mod tests {
     #[test]
     fn added_once_and_swapped() {
         let t = set_text("Hello\n", Some("Ada\nWork Inc."));
-        assert_eq!(t, "Hello\n\n-- \nAda\nWork Inc.");
+        assert_eq!(t, "Hello\n\n-- \nAda\nWork Inc.\n");
         assert_eq!(set_text(&t, Some("Ada\nWork Inc.")), t);
         let t2 = set_text(&t, Some("Ada (home)"));
-        assert_eq!(t2, "Hello\n\n-- \nAda (home)");
+        assert_eq!(t2, "Hello\n\n-- \nAda (home)\n");
         assert_eq!(set_text(&t2, None), "Hello");
-        assert_eq!(set_text("", Some("S")), "\n\n-- \nS");
+        assert_eq!(set_text("", Some("S")), "\n\n-- \nS\n");
+        assert_eq!(set_text("Hi\n-- \nS", Some("S")), "Hi\n-- \nS");
     }
 
     #[test]
@@ -133,7 +134,7 @@ mod tests {
         let t = "On Mon, Bob wrote:\n> hi\n> -- \n> Bob\n";
         assert_eq!(split(t).1, None);
         let t = set_text(t, Some("Ada"));
-        assert!(t.ends_with("> Bob\n\n-- \nAda"), "{t:?}");
+        assert!(t.ends_with("> Bob\n\n-- \nAda\n"), "{t:?}");
     }
 
     #[test]

@@ -179,6 +179,7 @@ fn send_confirms_then_sends_once_and_shows_the_receipt() {
             path: None,
             recipients: vec!["bob@example.net".into()],
             bytes: 100,
+            copy: None,
         }),
     });
     assert_eq!(top(&app), Some("receipt"));

@@ -214,6 +214,7 @@ fn receipt_screen() {
                     "dave@example.com".into(),
                 ],
                 bytes: 71_590,
+                copy: None,
             }),
         });
         snap("receipt", &app);

@@ -235,13 +235,22 @@ async fn session(s: &ImapSettings, creds: &Creds, raw: &[u8]) -> Result<(), Stri
     let folder = mailbox_utf7(&s.target.folder);
     let first = session.append(&folder, Some("(\\Seen)"), None, raw).await;
     let res = match first {
-        // The folder is missing (RFC 3501 §6.3.11): create it, as mail programs do.
-        Err(e) if e.to_string().contains("TRYCREATE") => {
-            session
-                .create(&folder)
-                .await
-                .map_err(|e| format!("creating the folder {:?}: {e}", s.target.folder))?;
-            session.append(&folder, Some("(\\Seen)"), None, raw).await
+        // A missing folder is refused before the upload starts (async-imap then says
+        // `Append`; RFC 3501 §6.3.11 says TRYCREATE): create it, as mail programs do,
+        // and try once more.
+        Err(e)
+            if matches!(e, async_imap::error::Error::Append)
+                || e.to_string().contains("TRYCREATE") =>
+        {
+            match session.create(&folder).await {
+                Ok(()) => session.append(&folder, Some("(\\Seen)"), None, raw).await,
+                Err(c) => {
+                    return Err(format!(
+                        "APPEND to {:?} was refused, and creating it failed: {c}",
+                        s.target.folder
+                    ))
+                }
+            }
         }
         r => r,
     };

@@ -189,6 +189,8 @@ impl Engine {
             kind: tc.kind.name(),
             size_limit: size_limit(&tc.kind),
             subject,
+            // The sent copy, if any, follows the identity of the message's From.
+            identity: None,
         })
     }
 }
