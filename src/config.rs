@@ -10,6 +10,9 @@ use toml::Spanned;
 
 use crate::paths::{expand_tilde, Paths};
 
+mod relay;
+pub use relay::RelayConfig;
+
 /// The built-in transport used when the config names none.
 pub const BUILTIN_FILE: &str = "file";
 
@@ -45,6 +48,7 @@ pub struct Config {
     pub transports: BTreeMap<String, TransportConfig>,
     /// Non-fatal findings (e.g. a plain password in a world-readable file).
     pub warnings: Vec<String>,
+    pub relay: RelayConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +157,7 @@ struct RawConfig {
     from: Option<Spanned<String>>,
     #[serde(default)]
     transport: BTreeMap<String, Spanned<RawTransport>>,
+    relay: Option<relay::RawRelay>,
 }
 
 #[derive(Deserialize)]
@@ -337,6 +342,7 @@ impl Config {
             from: None,
             transports: BTreeMap::new(),
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         c.add_builtin(paths);
         c
@@ -420,8 +426,12 @@ impl Config {
             from: raw.from.map(|f| f.into_inner()),
             transports,
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         cfg.add_builtin(paths);
+        if let Some(r) = raw.relay {
+            cfg.relay = relay::relay(&ctx, r, &cfg.transport_names())?;
+        }
         if let Some(d) = &raw.default {
             if !cfg.transports.contains_key(d.get_ref()) {
                 return Err(ctx.err(

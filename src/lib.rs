@@ -14,6 +14,7 @@ pub mod mime_tree;
 pub mod outbox;
 pub mod paths;
 pub mod raw;
+pub mod relay;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod transport;
