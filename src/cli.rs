@@ -52,12 +52,16 @@ pub enum Command {
         /// Transport name (default: the configured default)
         transport: Option<String>,
     },
-    /// Run Google's OAuth installed-app flow for a gmail transport and store the token
+    /// Log a gmail (Google) or outlook (Microsoft) transport in with OAuth and store the login
     Auth {
         transport: String,
-        /// Print the URL instead of opening a browser
+        /// Print the URL instead of opening a browser; the address the browser ends on
+        /// may also be pasted on standard input (for a browser on another machine)
         #[arg(long)]
         no_browser: bool,
+        /// Device-code flow: a code to enter on any device (Microsoft only)
+        #[arg(long, conflicts_with = "no_browser")]
+        device: bool,
     },
     /// Messages that failed to send
     Outbox {
@@ -291,7 +295,21 @@ pub fn main() -> i32 {
         Some(Command::Auth {
             transport,
             no_browser,
-        }) => rt.block_on(crate::gmail::auth_command(&engine, &transport, no_browser)),
+            device,
+        }) => {
+            let opts = crate::authorize::AuthOptions { no_browser, device };
+            match rt.block_on(crate::authorize::run(&engine, &transport, &opts)) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    err_line(e.message);
+                    if e.input {
+                        EXIT_INPUT
+                    } else {
+                        EXIT_TRANSPORT
+                    }
+                }
+            }
+        }
         Some(Command::Outbox { action }) => match action {
             OutboxAction::List { json } => outbox_list(&engine, json),
             OutboxAction::Flush { json } => rt.block_on(outbox_flush(&engine, json)),
