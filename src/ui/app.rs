@@ -367,6 +367,7 @@ pub fn transport_detail(tc: &TransportConfig) -> String {
             None => format!("{}:{}", s.host, s.port),
         },
         TransportKind::Gmail(g) => format!("Gmail API, user {}", g.user),
+        TransportKind::Outlook(o) => format!("Microsoft Graph, tenant {}", o.tenant),
         TransportKind::File(f) => f.dir.display().to_string(),
         TransportKind::Sendmail(s) => s.command.clone(),
     }

@@ -216,6 +216,9 @@ async fn event_loop(
     let mut input = terminal::Input::start();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // We save the draft on these ourselves; outside commands' groups still die with them.
+    crate::command::caller_handles_signal(libc::SIGTERM);
+    crate::command::caller_handles_signal(libc::SIGHUP);
     let mut first_frame = true;
     // Input read but not yet handled: what follows a key that hands the terminal to
     // `$EDITOR` or quits waits here until that is done.
