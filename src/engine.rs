@@ -135,8 +135,13 @@ impl Engine {
         // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
         // (they deliver to it and strip it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
-        let built = message::build_with(draft, &from, keep_bcc)?;
         let size_limit = size_limit(&tc.kind);
+        let built = message::build_limited(
+            draft,
+            &from,
+            keep_bcc,
+            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
+        )?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),

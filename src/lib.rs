@@ -1,6 +1,7 @@
 //! missive: a terminal mail composer. The library is the engine (config, message model,
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
+pub mod attachment;
 pub mod authorize;
 pub mod cli;
 pub mod command;
@@ -17,6 +18,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod paths;
 pub mod raw;
+pub mod regular_file;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod transport;
