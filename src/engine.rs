@@ -384,13 +384,7 @@ impl Engine {
             obj.extend(rest);
         }
         let path = self.paths.sent_log();
-        let res = std::fs::create_dir_all(&self.paths.data_dir).and_then(|_| {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?;
-            writeln!(f, "{line}")
-        });
+        let res = crate::paths::open_append_private(&path).and_then(|mut f| writeln!(f, "{line}"));
         if let Err(e) = res {
             tracing::warn!(path = %path.display(), error = %e, "could not append to the sent log");
         }
