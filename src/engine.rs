@@ -141,7 +141,20 @@ impl Engine {
             &from,
             keep_bcc,
             size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
-        )?;
+        )
+        .map_err(|e| match (e, &tc.kind) {
+            // Too big for Graph: name the smtp transport sharing the login.
+            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                if reason.contains("over the limit") =>
+            {
+                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                MessageError::Attachment {
+                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                    path,
+                }
+            }
+            (e, _) => e,
+        })?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),
