@@ -9,7 +9,6 @@ pub mod config;
 pub mod drafts;
 pub mod engine;
 pub mod escape;
-pub mod gmail;
 pub mod http;
 pub mod logging;
 pub mod message;
@@ -24,3 +23,6 @@ pub mod secret;
 pub mod sendmail_cmd;
 pub mod transport;
 pub mod ui;
+
+/// The Gmail transport lives under `transport/`; the old path stays for callers.
+pub use transport::gmail;
