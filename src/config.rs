@@ -10,6 +10,8 @@ use toml::Spanned;
 
 use crate::paths::{expand_tilde, Paths};
 
+mod relay;
+pub use relay::RelayConfig;
 /// A config file larger than this is refused unread (it would be a mistake: `--config
 /// /dev/zero`, a mail spool).
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -53,6 +55,7 @@ pub struct Config {
     pub identities: BTreeMap<String, crate::identity::Identity>,
     /// Non-fatal findings (e.g. a plain password in a world-readable file).
     pub warnings: Vec<String>,
+    pub relay: RelayConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +181,7 @@ struct RawConfig {
     transport: BTreeMap<String, Spanned<RawTransport>>,
     #[serde(default)]
     identity: BTreeMap<String, Spanned<crate::identity::RawIdentity>>,
+    relay: Option<relay::RawRelay>,
 }
 
 #[derive(Deserialize)]
@@ -378,6 +382,7 @@ impl Config {
             transports: BTreeMap::new(),
             identities: BTreeMap::new(),
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         c.add_builtin(paths);
         c
@@ -474,9 +479,13 @@ impl Config {
             transports,
             identities: BTreeMap::new(),
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         cfg.add_builtin(paths);
         cfg.identities = crate::identity::parse_all(&ctx, raw.identity, &cfg.transports)?;
+        if let Some(r) = raw.relay {
+            cfg.relay = relay::relay(&ctx, r, &cfg.transport_names())?;
+        }
         if let Some(d) = &raw.default {
             if !cfg.transports.contains_key(d.get_ref()) {
                 return Err(ctx.err(
@@ -1031,6 +1040,13 @@ mod tests {
         assert!(
             matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2)
         );
-        assert_eq!(c.transports.len(), 6);
+        assert!(matches!(
+            c.transports["outlook"].kind,
+            TransportKind::Outlook(_)
+        ));
+        assert!(
+            matches!(c.transports["outlook-smtp"].kind, TransportKind::Smtp(ref s) if s.oauth.as_deref() == Some("outlook"))
+        );
+        assert_eq!(c.transports.len(), 8);
     }
 }

@@ -155,7 +155,20 @@ impl Engine {
             &from,
             keep_bcc,
             size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
-        )?;
+        )
+        .map_err(|e| match (e, &tc.kind) {
+            // Too big for Graph: name the smtp transport sharing the login.
+            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                if reason.contains("over the limit") =>
+            {
+                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                MessageError::Attachment {
+                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                    path,
+                }
+            }
+            (e, _) => e,
+        })?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),
@@ -191,9 +204,9 @@ impl Engine {
                             )
                         })?;
                         match &g.kind {
-                            TransportKind::Gmail(gc) => {
-                                Some(crate::gmail::token_provider(login, gc, &self.paths)?)
-                            }
+                            TransportKind::Gmail(gc) => Some(
+                                crate::transport::gmail::token_provider(login, gc, &self.paths)?,
+                            ),
                             TransportKind::Outlook(oc) => Some(Arc::new(OutlookSmtpToken(
                                 Arc::new(MicrosoftLogin::open(login, oc, &self.paths)?),
                             ))),
@@ -215,7 +228,9 @@ impl Engine {
                     token,
                 })
             }
-            TransportKind::Gmail(g) => crate::gmail::transport(&tc.name, g, &self.paths)?,
+            TransportKind::Gmail(g) => {
+                crate::transport::gmail::transport(&tc.name, g, &self.paths)?
+            }
             TransportKind::Outlook(o) => Box::new(OutlookTransport::open(
                 &tc.name,
                 o,
@@ -398,13 +413,7 @@ impl Engine {
             obj.extend(rest);
         }
         let path = self.paths.sent_log();
-        let res = std::fs::create_dir_all(&self.paths.data_dir).and_then(|_| {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?;
-            writeln!(f, "{line}")
-        });
+        let res = crate::paths::open_append_private(&path).and_then(|mut f| writeln!(f, "{line}"));
         if let Err(e) = res {
             tracing::warn!(path = %path.display(), error = %e, "could not append to the sent log");
         }
@@ -414,7 +423,7 @@ impl Engine {
 /// The transport's size limit, known before sending.
 pub fn size_limit(kind: &TransportKind) -> Option<u64> {
     match kind {
-        TransportKind::Gmail(_) => Some(crate::gmail::MAX_MESSAGE_BYTES),
+        TransportKind::Gmail(_) => Some(crate::transport::gmail::MAX_MESSAGE_BYTES),
         TransportKind::Outlook(_) => Some(outlook::MAX_MESSAGE_BYTES),
         _ => None,
     }

@@ -10,7 +10,6 @@ pub mod copy;
 pub mod drafts;
 pub mod engine;
 pub mod escape;
-pub mod gmail;
 pub mod http;
 pub mod identity;
 pub mod logging;
@@ -21,8 +20,12 @@ pub mod outbox;
 pub mod paths;
 pub mod raw;
 pub mod regular_file;
+pub mod relay;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod signature;
 pub mod transport;
 pub mod ui;
+
+/// The Gmail transport lives under `transport/`; the old path stays for callers.
+pub use transport::gmail;
