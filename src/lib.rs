@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod paths;
 pub mod raw;
+pub mod redact;
 pub mod regular_file;
 pub mod secret;
 pub mod sendmail_cmd;
