@@ -1024,6 +1024,13 @@ mod tests {
         assert!(
             matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2)
         );
-        assert_eq!(c.transports.len(), 6);
+        assert!(matches!(
+            c.transports["outlook"].kind,
+            TransportKind::Outlook(_)
+        ));
+        assert!(
+            matches!(c.transports["outlook-smtp"].kind, TransportKind::Smtp(ref s) if s.oauth.as_deref() == Some("outlook"))
+        );
+        assert_eq!(c.transports.len(), 8);
     }
 }
