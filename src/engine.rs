@@ -192,9 +192,9 @@ impl Engine {
                             )
                         })?;
                         match &g.kind {
-                            TransportKind::Gmail(gc) => {
-                                Some(crate::gmail::token_provider(login, gc, &self.paths)?)
-                            }
+                            TransportKind::Gmail(gc) => Some(
+                                crate::transport::gmail::token_provider(login, gc, &self.paths)?,
+                            ),
                             TransportKind::Outlook(oc) => Some(Arc::new(OutlookSmtpToken(
                                 Arc::new(MicrosoftLogin::open(login, oc, &self.paths)?),
                             ))),
@@ -216,7 +216,9 @@ impl Engine {
                     token,
                 })
             }
-            TransportKind::Gmail(g) => crate::gmail::transport(&tc.name, g, &self.paths)?,
+            TransportKind::Gmail(g) => {
+                crate::transport::gmail::transport(&tc.name, g, &self.paths)?
+            }
             TransportKind::Outlook(o) => Box::new(OutlookTransport::open(
                 &tc.name,
                 o,
@@ -397,7 +399,7 @@ impl Engine {
 /// The transport's size limit, known before sending.
 pub fn size_limit(kind: &TransportKind) -> Option<u64> {
     match kind {
-        TransportKind::Gmail(_) => Some(crate::gmail::MAX_MESSAGE_BYTES),
+        TransportKind::Gmail(_) => Some(crate::transport::gmail::MAX_MESSAGE_BYTES),
         TransportKind::Outlook(_) => Some(outlook::MAX_MESSAGE_BYTES),
         _ => None,
     }

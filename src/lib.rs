@@ -9,7 +9,6 @@ pub mod config;
 pub mod drafts;
 pub mod engine;
 pub mod escape;
-pub mod gmail;
 pub mod http;
 pub mod logging;
 pub mod message;
@@ -20,7 +19,11 @@ pub mod paths;
 pub mod raw;
 pub mod redact;
 pub mod regular_file;
+pub mod relay;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod transport;
 pub mod ui;
+
+/// The Gmail transport lives under `transport/`; the old path stays for callers.
+pub use transport::gmail;
