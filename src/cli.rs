@@ -237,8 +237,11 @@ impl MessageArgs {
     }
 }
 
-fn err_line(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "missive: {msg}");
+/// Every error missive prints goes through here: scrubbed of secrets and shown without
+/// raw control characters.
+pub fn err_line(msg: impl std::fmt::Display) {
+    let text = crate::escape::for_terminal(&msg.to_string());
+    let _ = writeln!(std::io::stderr(), "missive: {text}");
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
