@@ -150,25 +150,28 @@ impl Engine {
         // (they deliver to it and strip it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
         let size_limit = size_limit(&tc.kind);
-        let built = message::build_limited(
-            draft,
-            &from,
-            keep_bcc,
-            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
-        )
-        .map_err(|e| match (e, &tc.kind) {
-            // Too big for Graph: name the smtp transport sharing the login.
-            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
-                if reason.contains("over the limit") =>
-            {
-                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
-                MessageError::Attachment {
-                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
-                    path,
+        // Attachments are read only up to this bound. It is not lower than the default so
+        // that a message a little over the transport's limit can still be previewed (with
+        // its size); `send` refuses it before anything leaves.
+        let read_bound = size_limit
+            .unwrap_or(0)
+            .max(crate::attachment::DEFAULT_MAX_MESSAGE);
+        let built =
+            message::build_limited(draft, &from, keep_bcc, read_bound).map_err(|e| {
+                match (e, &tc.kind) {
+                    // Too big for Graph: name the smtp transport sharing the login.
+                    (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                        if reason.contains("over the limit") =>
+                    {
+                        let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                        MessageError::Attachment {
+                            reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                            path,
+                        }
+                    }
+                    (e, _) => e,
                 }
-            }
-            (e, _) => e,
-        })?;
+            })?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),

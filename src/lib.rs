@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod paths;
 pub mod raw;
+pub mod redact;
 pub mod regular_file;
 pub mod relay;
 pub mod secret;

@@ -232,7 +232,8 @@ fn read_message(input: impl Read, ignore_dots: bool) -> Result<Vec<u8>, (i32, St
 }
 
 fn say(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "missive sendmail: {msg}");
+    let text = crate::escape::for_terminal(&msg.to_string());
+    let _ = writeln!(std::io::stderr(), "missive sendmail: {text}");
 }
 
 /// Run sendmail mode with these arguments (argv[0] excluded); the exit code.
