@@ -156,22 +156,21 @@ impl Engine {
         let read_bound = size_limit
             .unwrap_or(0)
             .max(crate::attachment::DEFAULT_MAX_MESSAGE);
-        let built =
-            message::build_limited(draft, &from, keep_bcc, read_bound).map_err(|e| {
-                match (e, &tc.kind) {
-                    // Too big for Graph: name the smtp transport sharing the login.
-                    (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
-                        if reason.contains("over the limit") =>
-                    {
-                        let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
-                        MessageError::Attachment {
-                            reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
-                            path,
-                        }
+        let built = message::build_limited(draft, &from, keep_bcc, read_bound).map_err(|e| {
+            match (e, &tc.kind) {
+                // Too big for Graph: name the smtp transport sharing the login.
+                (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                    if reason.contains("over the limit") =>
+                {
+                    let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                    MessageError::Attachment {
+                        reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                        path,
                     }
-                    (e, _) => e,
                 }
-            })?;
+                (e, _) => e,
+            }
+        })?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),
