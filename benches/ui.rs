@@ -3,9 +3,9 @@
 //! TestBackend at 120×40; and the time from starting the binary in a pseudo-terminal to
 //! its first drawn frame (`MISSIVE_EXIT_AFTER_FIRST_FRAME=1` makes it exit right after).
 //!
-//! Run with `cargo bench --bench ui`. The body is edited through a window of lines
-//! around the cursor (src/ui/body.rs), so a keystroke costs the same however long the
-//! body is; without it ratatui-textarea re-wraps every line on each edit (~30 ms here).
+//! Run with `cargo bench --bench ui`. The body is a rope (src/ui/body/) and only the rows
+//! on screen are wrapped and drawn, so a keystroke costs the same however long the body
+//! is (ratatui-textarea re-wrapped every line on each edit: ~30 ms here).
 
 use std::hint::black_box;
 use std::path::Path;

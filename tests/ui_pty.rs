@@ -10,7 +10,6 @@ mod common;
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -47,15 +46,7 @@ impl Composer {
             .get_stream_mut()
             .set_blocking()
             .expect("blocking pty");
-        let fd = session.get_stream().as_raw_fd();
-        // SAFETY: the session owns `fd` and outlives both duplicates made here.
-        let dup = || {
-            File::from(
-                unsafe { BorrowedFd::borrow_raw(fd) }
-                    .try_clone_to_owned()
-                    .expect("dup the pty"),
-            )
-        };
+        let dup = || session.get_process().get_raw_handle().expect("dup the pty");
         let mut reader = dup();
         let output = Arc::new(Mutex::new(Vec::new()));
         let out = output.clone();
@@ -66,9 +57,10 @@ impl Composer {
                 out.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
+        let master = dup();
         Composer {
             session,
-            master: dup(),
+            master,
             output,
         }
     }

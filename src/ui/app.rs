@@ -2,7 +2,6 @@
 //! `handle_*` and `tick`; anything that needs the outside world (the worker, `$EDITOR`,
 //! quitting) is queued as an [`Effect`] for the event loop to carry out.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +18,7 @@ use crate::drafts::SavedDraft;
 use crate::engine::{Engine, InputError, SendError, SendReport};
 use crate::message::{self, AttachmentSpec, Draft, MessageError};
 
+use super::attachments::{ListChange, ListHistory};
 use super::body::Body;
 use super::popups::{
     Confirm, Help, MessageBox, Picker, Popup, Preview, QuitPrompt, Receipt, ResumeOffer, Sending,
@@ -249,39 +249,6 @@ impl AttachmentRow {
             size,
             spec,
         }
-    }
-}
-
-/// A change to the attachment list: the row and where it was.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ListChange {
-    Added(usize, AttachmentRow),
-    Removed(usize, AttachmentRow),
-}
-
-/// The attachment list's undo history.
-#[derive(Clone, Debug, Default)]
-pub struct ListHistory {
-    done: Vec<ListChange>,
-    undone: Vec<ListChange>,
-}
-
-impl ListHistory {
-    pub fn record(&mut self, change: ListChange) {
-        self.undone.clear();
-        self.done.push(change);
-    }
-
-    pub fn undo(&mut self) -> Option<ListChange> {
-        let c = self.done.pop()?;
-        self.undone.push(c.clone());
-        Some(c)
-    }
-
-    pub fn redo(&mut self) -> Option<ListChange> {
-        let c = self.undone.pop()?;
-        self.done.push(c.clone());
-        Some(c)
     }
 }
 
@@ -543,7 +510,7 @@ impl App {
         }
     }
 
-    fn body_mut(&mut self, pane: Pane) -> Option<&mut Body> {
+    pub(super) fn body_mut(&mut self, pane: Pane) -> Option<&mut Body> {
         match pane {
             Pane::Text => Some(&mut self.text),
             Pane::Html => Some(&mut self.html),
@@ -552,7 +519,7 @@ impl App {
     }
 
     /// A header field's text area (the bodies go through [`Body`]).
-    fn area_mut(&mut self, pane: Pane) -> Option<&mut TextArea<'static>> {
+    pub(super) fn area_mut(&mut self, pane: Pane) -> Option<&mut TextArea<'static>> {
         Some(match pane {
             Pane::From => &mut self.from,
             Pane::To => &mut self.to,
@@ -705,7 +672,7 @@ impl App {
             .map(|(_, r)| r.as_str())
     }
 
-    fn edited(&mut self, pane: Option<Pane>) {
+    pub(super) fn edited(&mut self, pane: Option<Pane>) {
         let now = Instant::now();
         self.edit_gen += 1;
         self.last_edit = Some(now);
@@ -742,67 +709,6 @@ impl App {
             Event::Resize(w, h) => self.resize(w, h),
             _ => {}
         }
-    }
-
-    /// Handle input in order, up to a key that hands the terminal over (`$EDITOR`) or
-    /// quits; the rest stays in `events`. A run of plain characters typed into a text
-    /// field goes in as one insert, so a paste that arrives as keystrokes (a terminal
-    /// without bracketed paste) costs one edit, not one per character.
-    pub fn handle_events(&mut self, events: &mut VecDeque<Event>) {
-        let mut run = String::new();
-        while let Some(ev) = events.pop_front() {
-            match self.typed_char(&ev) {
-                Some(c) => run.push(c),
-                None => {
-                    if !run.is_empty() {
-                        self.type_text(&run);
-                        run.clear();
-                    }
-                    self.handle_event(ev);
-                    let editor = self.effects.iter().any(|e| matches!(e, Effect::Editor(_)));
-                    if editor || self.quit.is_some() {
-                        break;
-                    }
-                }
-            }
-        }
-        if !run.is_empty() {
-            self.type_text(&run);
-        }
-    }
-
-    /// The character an event types into the focused field, if that is all it does.
-    fn typed_char(&self, ev: &Event) -> Option<char> {
-        let Event::Key(key) = ev else {
-            return None;
-        };
-        if key.kind == KeyEventKind::Release || !self.popups.is_empty() {
-            return None;
-        }
-        if key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
-        {
-            return None;
-        }
-        match key.code {
-            KeyCode::Char(c) if self.focus.is_line() || self.focus.is_body() => Some(c),
-            KeyCode::Enter if self.focus.is_body() => Some('\n'),
-            _ => None,
-        }
-    }
-
-    /// Text typed (not pasted) into the focused field.
-    fn type_text(&mut self, text: &str) {
-        let focus = self.focus;
-        let changed = match self.body_mut(focus) {
-            Some(b) => b.type_text(text, Instant::now()),
-            None => self.area_mut(focus).is_some_and(|t| t.insert_str(text)),
-        };
-        if changed {
-            self.edited(Some(focus));
-        }
-        self.relayout();
     }
 
     pub fn resize(&mut self, w: u16, h: u16) {
@@ -1294,39 +1200,6 @@ impl App {
                 "nothing to redo here"
             });
         }
-    }
-
-    fn undo_attachments(&mut self, undo: bool) -> bool {
-        let change = if undo {
-            self.attachment_history.undo()
-        } else {
-            self.attachment_history.redo()
-        };
-        let Some(change) = change else {
-            return false;
-        };
-        // Undoing an addition is a removal, and the other way round.
-        let (add, index, row) = match change {
-            ListChange::Added(i, row) => (!undo, i, row),
-            ListChange::Removed(i, row) => (undo, i, row),
-        };
-        if add {
-            let i = index.min(self.attachments.len());
-            self.note(format!("attached {} again", row.name));
-            self.attachments.insert(i, row);
-            self.attachment_sel = i;
-        } else if let Some(i) = self
-            .attachments
-            .iter()
-            .position(|a| a.spec.path == row.spec.path)
-        {
-            self.attachments.remove(i);
-            self.note(format!("removed {}", row.name));
-            self.attachment_sel = i.min(self.attachments.len().saturating_sub(1));
-        } else {
-            return false;
-        }
-        true
     }
 
     // ---- time ------------------------------------------------------------------------

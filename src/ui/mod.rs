@@ -4,9 +4,11 @@
 //! Shape: [`app`] holds the state, the `Action` enum and the keymap; [`view`] draws it
 //! without side effects; [`popups`] are components that take keys first; [`worker`] does
 //! the slow work behind two one-way channels; [`terminal`] owns setup, restore, the panic
-//! hook and the input thread; [`editor`] hands the terminal to `$EDITOR`.
+//! hook and the input thread; [`typing`] takes input in batches; [`body`] is the body
+//! editor; [`editor`] hands the terminal to `$EDITOR`.
 
 pub mod app;
+pub mod attachments;
 pub mod body;
 pub mod editor;
 pub mod mailto;
@@ -14,6 +16,7 @@ pub mod popups;
 pub mod terminal;
 #[doc(hidden)]
 pub mod testing;
+mod typing;
 pub mod view;
 pub mod worker;
 

@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-/// Steps kept; the oldest go first.
+/// Steps kept; the oldest go first...
 pub const MAX_STEPS: usize = 1000;
+/// ...and when the text they hold passes this (a few huge pastes), though the last step
+/// is always kept.
+pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Runs of input that arrive this close together (a paste the terminal sends as
 /// keystrokes, read in several batches) are one step.
 pub const BURST_GAP: Duration = Duration::from_millis(250);
@@ -18,6 +21,10 @@ pub struct Edit {
 }
 
 impl Edit {
+    fn bytes(&self) -> usize {
+        self.removed.len() + self.inserted.len()
+    }
+
     fn inserted_end(&self) -> usize {
         self.at + self.inserted.chars().count()
     }
@@ -54,6 +61,12 @@ struct Step {
 pub struct History {
     done: Vec<Step>,
     undone: Vec<Step>,
+    /// Text held by both lists.
+    bytes: usize,
+}
+
+fn step_bytes(s: &Step) -> usize {
+    s.edits.iter().map(Edit::bytes).sum()
 }
 
 fn is_space(c: char) -> bool {
@@ -70,7 +83,9 @@ impl History {
         cursor_after: usize,
         now: Instant,
     ) {
+        self.bytes -= self.undone.iter().map(step_bytes).sum::<usize>();
         self.undone.clear();
+        self.bytes += edit.bytes();
         if let Some(step) = self.done.last_mut() {
             if !step.sealed && joins(step, &edit, kind, now) {
                 let last = step.edits.last_mut().expect("a step has an edit");
@@ -80,6 +95,7 @@ impl History {
                 }
                 step.cursor_after = cursor_after;
                 step.last = now;
+                self.trim();
                 return;
             }
             step.sealed = true;
@@ -92,9 +108,18 @@ impl History {
             sealed: kind == Kind::Other,
             last: now,
         });
-        if self.done.len() > MAX_STEPS {
-            self.done.remove(0);
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        let mut drop = 0;
+        while self.done.len() - drop > 1
+            && (self.done.len() - drop > MAX_STEPS || self.bytes > MAX_BYTES)
+        {
+            self.bytes -= step_bytes(&self.done[drop]);
+            drop += 1;
         }
+        self.done.drain(..drop);
     }
 
     /// The next edit starts a step of its own.
@@ -288,5 +313,16 @@ mod tests {
             h.record(ins(i, "x"), Kind::Other, i, i + 1, t);
         }
         assert_eq!(h.done.len(), MAX_STEPS);
+        // Huge pastes: the oldest go, the last stays whatever its size.
+        let big = "x".repeat(MAX_BYTES / 3 + 1);
+        for i in 0..4 {
+            h.record(ins(i, &big), Kind::Other, i, i + 1, t);
+        }
+        assert!(h.bytes <= MAX_BYTES, "{}", h.bytes);
+        assert_eq!(h.done.len(), 2);
+        let huge = "y".repeat(MAX_BYTES + 1);
+        h.record(ins(0, &huge), Kind::Other, 0, 1, t);
+        assert_eq!(h.done.len(), 1);
+        assert!(h.undo().is_some());
     }
 }

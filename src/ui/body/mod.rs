@@ -327,7 +327,11 @@ impl Body {
     /// Text typed: keys read in one go (one, or a paste that came as keys).
     pub fn type_text(&mut self, text: &str, now: Instant) -> bool {
         // More than a person types between two frames, even on a slow machine.
-        let burst = text.contains('\n') || text.chars().nth(3).is_some();
+        let mut chars = text.chars();
+        let burst = match (chars.next(), chars.next()) {
+            (Some(_), Some(_)) => text.contains('\n') || text.chars().nth(3).is_some(),
+            _ => false,
+        };
         let kind = if burst { Kind::Burst } else { Kind::Type };
         self.insert(text, kind, now)
     }

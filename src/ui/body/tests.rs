@@ -141,6 +141,19 @@ fn undo_groups_typing_into_words_and_redo_replays() {
 }
 
 #[test]
+fn keys_typed_one_by_one_group_into_words_across_lines() {
+    let mut b = Body::new("");
+    let t = Instant::now();
+    for c in ["a", "b", "\n", "c", "d"] {
+        b.type_text(c, t);
+    }
+    assert!(b.undo());
+    assert_eq!(b.text(), "ab\n");
+    assert!(b.undo());
+    assert_eq!(b.text(), "");
+}
+
+#[test]
 fn a_paste_and_a_keystroke_burst_are_one_step_each() {
     let mut b = Body::new("before");
     b.move_to_end();
