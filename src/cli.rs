@@ -73,6 +73,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// An SMTP server on loopback for local programs: each message is delivered through
+    /// the transport, or kept in the outbox and retried, before it is acknowledged
+    Relay {
+        /// Address to listen on (default: [relay] listen, else 127.0.0.1:2525)
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// Transport to send through (default: [relay] transport, else the default)
+        #[arg(long, value_name = "NAME")]
+        transport: Option<String>,
+        /// Log one JSON object a line per message on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Send one message read on stdin, as sendmail does (for git send-email, mutt, cron);
     /// `missive sendmail --help` lists its flags
     #[command(disable_help_flag = true)]
@@ -298,6 +311,18 @@ pub fn main() -> i32 {
         },
         Some(Command::Drafts { json }) => drafts(&engine, json),
         Some(Command::Sendmail { .. }) => unreachable_sendmail(),
+        Some(Command::Relay {
+            listen,
+            transport,
+            json,
+        }) => rt.block_on(crate::relay::run(
+            engine,
+            crate::relay::RelayArgs {
+                listen,
+                transport,
+                json,
+            },
+        )),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod paths;
 pub mod raw;
 pub mod regular_file;
+pub mod relay;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod transport;
