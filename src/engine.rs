@@ -130,6 +130,26 @@ impl Engine {
     }
 
     pub fn prepare(&self, draft: &Draft, transport: Option<&str>) -> Result<Prepared, InputError> {
+        self.prepare_reading(draft, transport, 1)
+    }
+
+    /// `prepare` for `preview`: attachments may add up to twice the transport's limit, so
+    /// the preview can show a message that is over it (and say so) while reads stay
+    /// bounded; `send` refuses such a message before anything is sent.
+    pub fn prepare_preview(
+        &self,
+        draft: &Draft,
+        transport: Option<&str>,
+    ) -> Result<Prepared, InputError> {
+        self.prepare_reading(draft, transport, 2)
+    }
+
+    fn prepare_reading(
+        &self,
+        draft: &Draft,
+        transport: Option<&str>,
+        read_factor: u64,
+    ) -> Result<Prepared, InputError> {
         let tc = self.transport_config(transport)?;
         let from = self.resolve_from(draft, tc);
         // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
@@ -140,7 +160,9 @@ impl Engine {
             draft,
             &from,
             keep_bcc,
-            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
+            size_limit
+                .unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE)
+                .saturating_mul(read_factor),
         )
         .map_err(|e| match (e, &tc.kind) {
             // Too big for Graph: name the smtp transport sharing the login.
