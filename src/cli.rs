@@ -533,7 +533,11 @@ async fn send(engine: &Engine, a: &SendArgs) -> i32 {
 }
 
 fn preview(engine: &Engine, a: &PreviewArgs) -> i32 {
-    let p = match prepare(engine, &a.message) {
+    let p = match a
+        .message
+        .to_draft()
+        .and_then(|d| engine.prepare_preview(&d, a.message.transport.as_deref()))
+    {
         Ok(p) => p,
         Err(e) => {
             err_line(e);

@@ -144,32 +144,52 @@ impl Engine {
     }
 
     pub fn prepare(&self, draft: &Draft, transport: Option<&str>) -> Result<Prepared, InputError> {
+        self.prepare_reading(draft, transport, 1)
+    }
+
+    /// `prepare` for `preview`: attachments may add up to twice the transport's limit, so
+    /// the preview can show a message that is over it (and say so) while reads stay
+    /// bounded; `send` refuses such a message before anything is sent.
+    pub fn prepare_preview(
+        &self,
+        draft: &Draft,
+        transport: Option<&str>,
+    ) -> Result<Prepared, InputError> {
+        self.prepare_reading(draft, transport, 2)
+    }
+
+    fn prepare_reading(
+        &self,
+        draft: &Draft,
+        transport: Option<&str>,
+        read_factor: u64,
+    ) -> Result<Prepared, InputError> {
         let tc = self.transport_for(draft, transport)?;
         let from = self.resolve_from(draft, tc);
         // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
         // (they deliver to it and strip it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
         let size_limit = size_limit(&tc.kind);
-        // Attachments are read only up to this bound. It is not lower than the default so
-        // that a message a little over the transport's limit can still be previewed (with
-        // its size); `send` refuses it before anything leaves.
-        let read_bound = size_limit
-            .unwrap_or(0)
-            .max(crate::attachment::DEFAULT_MAX_MESSAGE);
-        let built = message::build_limited(draft, &from, keep_bcc, read_bound).map_err(|e| {
-            match (e, &tc.kind) {
-                // Too big for Graph: name the smtp transport sharing the login.
-                (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
-                    if reason.contains("over the limit") =>
-                {
-                    let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
-                    MessageError::Attachment {
-                        reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
-                        path,
-                    }
+        let built = message::build_limited(
+            draft,
+            &from,
+            keep_bcc,
+            size_limit
+                .unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE)
+                .saturating_mul(read_factor),
+        )
+        .map_err(|e| match (e, &tc.kind) {
+            // Too big for Graph: name the smtp transport sharing the login.
+            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                if reason.contains("over the limit") =>
+            {
+                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                MessageError::Attachment {
+                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                    path,
                 }
-                (e, _) => e,
             }
+            (e, _) => e,
         })?;
         Ok(Prepared {
             built,

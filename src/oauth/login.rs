@@ -317,6 +317,83 @@ pub fn describe(label: &str, name: &str, t: &Tokens) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn provider(uri: &str) -> Provider {
+        let mut p = super::super::microsoft::provider("cid", "common", uri);
+        p.client_secret = Some(Secret::new("client-s3cret".into()));
+        p
+    }
+
+    async fn refresh_against(answer: ResponseTemplate) -> Result<Granted, Fault> {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/common/oauth2/v2.0/token"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let http = Http::new(Duration::from_secs(5)).expect("http");
+        refresh_grant(
+            &provider(&server.uri()),
+            &http,
+            &Secret::new("0.AR-refresh-secret".into()),
+            Some("offline_access x"),
+            &["eyJ-access-secret"],
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_oversized_token_answer_is_not_read_whole() {
+        let huge = format!(
+            r#"{{"access_token":"{}","token_type":"Bearer"}}"#,
+            "a".repeat(200 * 1024)
+        );
+        let r = refresh_against(
+            ResponseTemplate::new(200).set_body_raw(huge.into_bytes(), "application/json"),
+        )
+        .await;
+        match r {
+            Err(Fault::Transient(m)) => assert!(m.contains("reading the answer"), "{m}"),
+            Err(f) => panic!("{f:?}"),
+            Ok(_) => panic!("a 200 KiB answer was accepted"),
+        }
+    }
+
+    #[tokio::test]
+    async fn echoed_secrets_never_reach_the_message() {
+        let body = r#"{"error":"invalid_grant","error_description":"AADSTS70000: token 0.AR-refresh-secret for client-s3cret (eyJ-access-secret) is bad"}"#;
+        let r = refresh_against(
+            ResponseTemplate::new(400).set_body_raw(body.as_bytes().to_vec(), "application/json"),
+        )
+        .await;
+        let Err(Fault::InvalidGrant(m)) = r else {
+            panic!("not invalid_grant");
+        };
+        for s in ["0.AR-refresh-secret", "client-s3cret", "eyJ-access-secret"] {
+            assert!(!m.contains(s), "{m}");
+        }
+        assert!(m.contains("AADSTS70000"), "{m}");
+        let e = refresh_error(&provider("http://x"), "outlook", Fault::InvalidGrant(m));
+        assert!(e.message.contains("missive auth outlook"), "{e}");
+        // A 503 page is transient, whatever it says.
+        let r = refresh_against(
+            ResponseTemplate::new(503).set_body_string("<html>0.AR-refresh-secret</html>"),
+        )
+        .await;
+        assert!(
+            matches!(&r, Err(Fault::Transient(m)) if m.contains("503") && !m.contains("secret"))
+        );
+        // Non-JSON 400: the body (which may hold anything) is not quoted.
+        let r = refresh_against(ResponseTemplate::new(400).set_body_string("0.AR-refresh-secret"))
+            .await;
+        assert!(
+            matches!(&r, Err(Fault::Other(m)) if !m.contains("secret")),
+            "{:?}",
+            r.err()
+        );
+    }
 
     #[test]
     fn describe_shows_no_token() {
