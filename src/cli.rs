@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cli_queue::{self, DraftsAction, OutboxAction};
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
 use crate::message::{self, AttachmentSpec, Draft};
 use crate::transport::Stage;
@@ -65,24 +66,12 @@ pub enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
-    /// List saved drafts (reopen one with `missive --draft ID`)
+    /// List saved drafts (reopen one with `missive --draft ID`), or `drafts rm ID`
     Drafts {
         #[arg(long)]
         json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum OutboxAction {
-    /// Show queued messages with their last error
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Retry each queued message once; delivered ones are removed
-    Flush {
-        #[arg(long)]
-        json: bool,
+        #[command(subcommand)]
+        action: Option<DraftsAction>,
     },
 }
 
@@ -261,10 +250,19 @@ pub fn main() -> i32 {
             no_browser,
         }) => rt.block_on(crate::gmail::auth_command(&engine, &transport, no_browser)),
         Some(Command::Outbox { action }) => match action {
-            OutboxAction::List { json } => outbox_list(&engine, json),
-            OutboxAction::Flush { json } => rt.block_on(outbox_flush(&engine, json)),
+            OutboxAction::List { json } => cli_queue::outbox_list(&engine, json),
+            OutboxAction::Flush { json, force } => {
+                rt.block_on(cli_queue::outbox_flush(&engine, json, force))
+            }
+            OutboxAction::Show { id, raw } => cli_queue::outbox_show(&engine, &id, raw),
+            OutboxAction::Rm { id } => cli_queue::outbox_rm(&engine, &id),
+            OutboxAction::Edit { id } => cli_queue::outbox_edit(&engine, &id),
         },
-        Some(Command::Drafts { json }) => drafts(&engine, json),
+        Some(Command::Drafts { json, action }) => match action {
+            None => cli_queue::drafts_list(&engine, json),
+            Some(DraftsAction::List { json: j }) => cli_queue::drafts_list(&engine, json || j),
+            Some(DraftsAction::Rm { id }) => cli_queue::drafts_rm(&engine, &id),
+        },
     }
 }
 
@@ -330,7 +328,7 @@ async fn send(engine: &Engine, a: &SendArgs) -> i32 {
                     path.display()
                 ));
             }
-            if let Some(e) = outbox_error {
+            if let Some(e) = &outbox_error {
                 err_line(e);
             }
             if a.json {
@@ -342,6 +340,9 @@ async fn send(engine: &Engine, a: &SendArgs) -> i32 {
                     "message_id": p.built.message_id,
                     "transport": p.transport,
                     "outbox": outbox,
+                    "outbox_error": outbox_error,
+                    "uncertain": error.uncertain,
+                    "permanent": error.is_permanent(),
                 });
                 println!("{v}");
             }
@@ -438,109 +439,4 @@ async fn check(engine: &Engine, name: Option<&str>) -> i32 {
             }
         }
     }
-}
-
-fn outbox_list(engine: &Engine, json: bool) -> i32 {
-    let entries = engine.outbox().list();
-    if json {
-        let v: Vec<_> = entries
-            .iter()
-            .map(|e| serde_json::json!({"name": e.name, "eml": e.eml, "meta": e.meta}))
-            .collect();
-        println!("{}", serde_json::Value::Array(v));
-        return EXIT_OK;
-    }
-    if entries.is_empty() {
-        println!("The outbox is empty.");
-        return EXIT_OK;
-    }
-    for e in &entries {
-        println!(
-            "{}  via {}  to {}  \"{}\"  ({} attempt{})",
-            e.name,
-            e.meta.transport,
-            e.meta.envelope.to.join(", "),
-            e.meta.subject,
-            e.meta.attempts,
-            if e.meta.attempts == 1 { "" } else { "s" }
-        );
-        println!("    last error: {}", e.meta.last_error);
-        println!("    {}", e.eml.display());
-    }
-    EXIT_OK
-}
-
-async fn outbox_flush(engine: &Engine, json: bool) -> i32 {
-    let outcomes = match engine.flush_outbox().await {
-        Ok(o) => o,
-        Err(e) => {
-            err_line(e);
-            return EXIT_TRANSPORT;
-        }
-    };
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    if json {
-        let v: Vec<_> = outcomes
-            .iter()
-            .map(|o| match &o.result {
-                Ok(r) => serde_json::json!({"name": o.name, "sent": true, "report": r}),
-                Err(e) => serde_json::json!({"name": o.name, "sent": false, "message_id": o.message_id, "error": e}),
-            })
-            .collect();
-        println!("{}", serde_json::Value::Array(v));
-    } else if outcomes.is_empty() {
-        println!("The outbox is empty.");
-    } else {
-        for o in &outcomes {
-            match &o.result {
-                Ok(r) => println!(
-                    "sent {} {} via {}{}",
-                    o.name,
-                    r.message_id,
-                    r.transport,
-                    r.server_id
-                        .as_deref()
-                        .map(|s| format!(" (server id {s})"))
-                        .unwrap_or_default()
-                ),
-                Err(e) => println!("kept {} {}: {e}", o.name, o.message_id),
-            }
-        }
-        println!(
-            "{} sent, {failed} still in the outbox",
-            outcomes.len() - failed
-        );
-    }
-    if failed > 0 {
-        EXIT_TRANSPORT
-    } else {
-        EXIT_OK
-    }
-}
-
-fn drafts(engine: &Engine, json: bool) -> i32 {
-    let list = engine.drafts().list();
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
-        );
-        return EXIT_OK;
-    }
-    if list.is_empty() {
-        println!("No saved drafts.");
-        return EXIT_OK;
-    }
-    for d in list {
-        let to = d.draft.to.join(", ");
-        println!(
-            "{}  {}  to {}  \"{}\"",
-            d.id,
-            d.saved,
-            if to.is_empty() { "(nobody yet)" } else { &to },
-            d.draft.subject
-        );
-    }
-    println!("Reopen one with: missive --draft ID");
-    EXIT_OK
 }

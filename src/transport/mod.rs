@@ -66,6 +66,12 @@ pub struct TransportError {
     /// The server's reply code, when the failure was a reply (SMTP 4xx/5xx, HTTP status).
     pub code: Option<u16>,
     pub message: String,
+    /// The connection was lost after the end of the message data, before the server's
+    /// answer: the message may have been delivered.
+    pub uncertain: bool,
+    /// Recipients that did get the message before the failure (a server that took a
+    /// first batch, then said 452 for the rest): only the others are still to do.
+    pub delivered: Vec<String>,
 }
 
 impl TransportError {
@@ -76,6 +82,8 @@ impl TransportError {
             user_fix: false,
             code: None,
             message: message.into(),
+            uncertain: false,
+            delivered: Vec::new(),
         }
     }
     pub fn user(stage: Stage, message: impl Into<String>) -> Self {
@@ -85,7 +93,16 @@ impl TransportError {
             user_fix: true,
             code: None,
             message: message.into(),
+            uncertain: false,
+            delivered: Vec::new(),
         }
+    }
+
+    /// The far end refused this message for good (a 5xx to it, or a message it can never
+    /// take): retrying as it is cannot help. A refused login or an unreachable server is
+    /// not this: fixing the config or waiting may help.
+    pub fn is_permanent(&self) -> bool {
+        !self.transient && !self.user_fix && !self.uncertain && self.stage == Stage::Send
     }
 }
 
@@ -131,6 +148,9 @@ pub enum Progress {
         total: u64,
     },
     Waiting,
+    /// Every byte, end of data included, is with the server; only its answer is missing.
+    /// From here a lost connection leaves the message's fate unknown.
+    Submitted,
 }
 
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);

@@ -141,6 +141,8 @@ pub struct ServerOpts {
     pub smtputf8: bool,
     /// Serve `Certs::wrong_name_cert` instead of the leaf for localhost.
     pub wrong_name_cert: bool,
+    /// More flags for tests/smtp_server.py (e.g. `--max-rcpts 3`).
+    pub extra: Vec<String>,
 }
 
 impl ServerOpts {
@@ -156,7 +158,14 @@ impl ServerOpts {
             stall_after_data: 0,
             smtputf8: true,
             wrong_name_cert: false,
+            extra: Vec::new(),
         }
+    }
+    /// A flag of tests/smtp_server.py and its value.
+    pub fn flag(mut self, name: &str, value: impl ToString) -> Self {
+        self.extra.push(name.to_string());
+        self.extra.push(value.to_string());
+        self
     }
     pub fn auth(mut self, user: &str, password: &str) -> Self {
         self.auth = Some(format!("{user}:{password}"));
@@ -278,6 +287,7 @@ impl SmtpServer {
             cmd.arg("--drop-during-data")
                 .arg(opts.drop_during_data.to_string());
         }
+        cmd.args(&opts.extra);
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut child = cmd
             .stdin(Stdio::null())
