@@ -38,8 +38,13 @@ impl Tmux {
 
     /// Run `script` (a shell script) in a new session of `w` × `h` cells.
     fn start(dir: &Path, script: &Path, w: u16, h: u16) -> Tmux {
+        Tmux::start_as(dir, "tmux", script, w, h)
+    }
+
+    /// A terminal of its own (socket `NAME.sock`), for a second window.
+    fn start_as(dir: &Path, name: &str, script: &Path, w: u16, h: u16) -> Tmux {
         let t = Tmux {
-            socket: dir.join("tmux.sock"),
+            socket: dir.join(format!("{name}.sock")),
         };
         let st = t
             .tmux()
@@ -115,17 +120,26 @@ fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
 }
 
 fn script_with(env: &Env, cwd: &Path, args: &str, editor: &str) -> PathBuf {
+    script_as(env, "missive", cwd, args, editor)
+}
+
+/// As `script_with`, under its own names (`run-NAME.sh`, `NAME.pid`): for several windows.
+fn script_as(env: &Env, name: &str, cwd: &Path, args: &str, editor: &str) -> PathBuf {
     let bin = env!("CARGO_BIN_EXE_missive");
-    let inner = env.path().join("run-missive.sh");
+    let inner = env.path().join(format!("run-{name}.sh"));
     std::fs::write(
         &inner,
         format!(
             "echo $$ > '{pid}'\nexec '{bin}' {args}\n",
-            pid = env.path().join("missive.pid").display()
+            pid = env.path().join(format!("{name}.pid")).display()
         ),
     )
     .expect("write script");
-    let outer = env.path().join("run.sh");
+    let outer = env.path().join(if name == "missive" {
+        "run.sh".to_string()
+    } else {
+        format!("run-outer-{name}.sh")
+    });
     let path = std::env::var("PATH").unwrap_or_default();
     std::fs::write(
         &outer,
@@ -403,4 +417,79 @@ fn ctrl_e_hands_the_body_to_the_editor_and_back() {
     // The composer is back in charge: keys still work.
     t.keys(&["F1"]);
     t.wait_for("Keys");
+}
+
+/// Two composer windows: the second neither offers nor can delete the draft the first has
+/// open (an OS lock); once the first is killed (-9, no chance to clean up), the next
+/// window offers it.
+#[test]
+fn a_second_window_leaves_the_first_windows_draft_alone() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let env = Env::new();
+    config(&env, common::dead_port());
+    let a = Tmux::start_as(
+        env.path(),
+        "a",
+        &script_as(&env, "a", env.path(), "--to carol@example.org", "true"),
+        100,
+        30,
+    );
+    a.wait_for("via archive (file)");
+    a.text("first window draft");
+    a.keys(&["C-s"]);
+    let drafts_dir = env.data_home.join("missive/drafts");
+    let until = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_dir(&drafts_dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .unwrap_or(false)
+    {
+        assert!(
+            Instant::now() < until,
+            "window A never saved its draft:\n{}",
+            a.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v = env.run(["drafts", "--json"]).json();
+    assert_eq!(v[0]["locked"], true, "{v}");
+    let id = v[0]["id"].as_str().unwrap().to_string();
+
+    let b = Tmux::start_as(
+        env.path(),
+        "b",
+        &script_as(&env, "b", env.path(), "", "true"),
+        100,
+        30,
+    );
+    let screen = b.wait_for("via archive (file)");
+    assert!(!screen.contains("Continue your last draft"), "{screen}");
+    assert!(!screen.contains("first window draft"), "{screen}");
+    let rm = env.run(["drafts", "rm", &id]);
+    rm.expect_code(2);
+    assert!(drafts_dir.join(format!("{id}.json")).exists());
+    b.keys(&["C-q"]);
+    b.wait_for("EXITED 0");
+
+    let pid = std::fs::read_to_string(env.path().join("a.pid")).expect("pid file");
+    assert!(Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .status()
+        .unwrap()
+        .success());
+    a.wait_for("EXITED 137");
+    let c = Tmux::start_as(
+        env.path(),
+        "c",
+        &script_as(&env, "c", env.path(), "", "true"),
+        100,
+        30,
+    );
+    let screen = c.wait_for("Continue your last draft");
+    assert!(screen.contains("first window draft"), "{screen}");
 }
