@@ -9,7 +9,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::cli_queue::{self, DraftsAction, OutboxAction};
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
 use crate::message::{self, AttachmentSpec, Draft};
-use crate::transport::Stage;
 
 /// Exit codes (SPEC): 0 sent, 1 transport failed (message in outbox), 2 bad input.
 pub const EXIT_OK: i32 = 0;
@@ -54,12 +53,16 @@ pub enum Command {
         /// Transport name (default: the configured default)
         transport: Option<String>,
     },
-    /// Run Google's OAuth installed-app flow for a gmail transport and store the token
+    /// Log a gmail (Google) or outlook (Microsoft) transport in with OAuth and store the login
     Auth {
         transport: String,
-        /// Print the URL instead of opening a browser
+        /// Print the URL instead of opening a browser; the address the browser ends on
+        /// may also be pasted on standard input (for a browser on another machine)
         #[arg(long)]
         no_browser: bool,
+        /// Device-code flow: a code to enter on any device (Microsoft only)
+        #[arg(long, conflicts_with = "no_browser")]
+        device: bool,
     },
     /// Messages that failed to send
     Outbox {
@@ -72,6 +75,14 @@ pub enum Command {
         json: bool,
         #[command(subcommand)]
         action: Option<DraftsAction>,
+    },
+    /// Send one message read on stdin, as sendmail does (for git send-email, mutt, cron);
+    /// `missive sendmail --help` lists its flags
+    #[command(disable_help_flag = true)]
+    Sendmail {
+        /// sendmail's arguments: [-t] [-i] [-f ADDR] [-F NAME] [-a NAME] [RCPT...]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
     },
 }
 
@@ -208,7 +219,12 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Parse arguments and run; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // sendmail's command line is not clap's (-oi, -fADDR, -F NAME): its own parser.
+    if let Some(rest) = crate::sendmail_cmd::invocation(&args) {
+        return crate::sendmail_cmd::main(rest);
+    }
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_INPUT } else { EXIT_OK };
@@ -216,6 +232,13 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if let Some(Command::Sendmail { args }) = &cli.command {
+        let mut args = args.clone();
+        if let Some(c) = &cli.config {
+            args.splice(0..0, ["--config".into(), c.clone().into_os_string()]);
+        }
+        return crate::sendmail_cmd::main(args);
+    }
     let engine = match Engine::load(cli.config.as_deref()) {
         Ok(e) => e,
         Err(e) => {
@@ -248,7 +271,21 @@ pub fn main() -> i32 {
         Some(Command::Auth {
             transport,
             no_browser,
-        }) => rt.block_on(crate::gmail::auth_command(&engine, &transport, no_browser)),
+            device,
+        }) => {
+            let opts = crate::authorize::AuthOptions { no_browser, device };
+            match rt.block_on(crate::authorize::run(&engine, &transport, &opts)) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    err_line(e.message);
+                    if e.input {
+                        EXIT_INPUT
+                    } else {
+                        EXIT_TRANSPORT
+                    }
+                }
+            }
+        }
         Some(Command::Outbox { action }) => match action {
             OutboxAction::List { json } => cli_queue::outbox_list(&engine, json),
             OutboxAction::Flush { json, force } => {
@@ -263,7 +300,15 @@ pub fn main() -> i32 {
             Some(DraftsAction::List { json: j }) => cli_queue::drafts_list(&engine, json || j),
             Some(DraftsAction::Rm { id }) => cli_queue::drafts_rm(&engine, &id),
         },
+        Some(Command::Sendmail { .. }) => unreachable_sendmail(),
     }
+}
+
+/// `main` hands sendmail mode over before the engine is loaded (its config errors exit
+/// 78, not 2).
+fn unreachable_sendmail() -> i32 {
+    err_line("internal error: sendmail mode reached the command dispatcher");
+    crate::sendmail_cmd::EX_SOFTWARE
 }
 
 fn compose(engine: &Engine, args: &MessageArgs, draft: Option<&str>, mailto: Option<&str>) -> i32 {
@@ -432,7 +477,7 @@ async fn check(engine: &Engine, name: Option<&str>) -> i32 {
                     .unwrap_or_default()
             });
             err_line(format!("{label}: {e}"));
-            if e.stage == Stage::Config {
+            if e.is_config() {
                 EXIT_INPUT
             } else {
                 EXIT_TRANSPORT

@@ -4,9 +4,9 @@ use std::io::Write;
 
 use clap::Subcommand;
 
-use crate::display::{escape_controls, escape_controls_with};
 use crate::drafts::DraftError;
 use crate::engine::Engine;
+use crate::escape::{escape as escape_controls, escape_keep_lines};
 use crate::flush::{FlushOutcome, FlushStatus};
 use crate::outbox::{Damaged, OutboxEntry};
 
@@ -258,8 +258,8 @@ pub fn outbox_show(engine: &Engine, id: &str, raw: bool) -> i32 {
     let _ = writeln!(out, "Last error: {}", escape_controls(&m.last_error));
     let _ = writeln!(out, "File: {} ({} bytes)", entry.eml.display(), bytes.len());
     let _ = writeln!(out);
-    let text = String::from_utf8_lossy(&bytes);
-    let _ = writeln!(out, "{}", escape_controls_with(&text, true));
+    let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+    let _ = writeln!(out, "{}", escape_keep_lines(&text));
     EXIT_OK
 }
 

@@ -14,9 +14,15 @@ use crate::outbox::{now_rfc3339, Outbox, OutboxEntry, OutboxMeta};
 use crate::paths::Paths;
 use crate::sent_log::SentLog;
 use crate::transport::file::FileTransport;
+use crate::transport::outlook::{
+    self, MicrosoftLogin, OutlookTransport, SmtpToken as OutlookSmtpToken,
+};
 use crate::transport::sendmail::SendmailTransport;
 use crate::transport::smtp::{CmdToken, SmtpTransport, TokenProvider};
 use crate::transport::{CheckReport, ProgressFn, Stage, Transport, TransportError};
+
+mod submit;
+pub use submit::{Submission, SubmitError};
 
 pub struct Engine {
     pub paths: Paths,
@@ -122,8 +128,9 @@ impl Engine {
     pub fn prepare(&self, draft: &Draft, transport: Option<&str>) -> Result<Prepared, InputError> {
         let tc = self.transport_config(transport)?;
         let from = self.resolve_from(draft, tc);
-        // The Gmail API has no envelope: Bcc must be in the bytes it gets (it strips it).
-        let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_));
+        // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
+        // (they deliver to it and strip it).
+        let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
         let built = message::build_with(draft, &from, keep_bcc)?;
         let size_limit = size_limit(&tc.kind);
         Ok(Prepared {
@@ -144,27 +151,38 @@ impl Engine {
             TransportKind::File(f) => Box::new(FileTransport { dir: f.dir.clone() }),
             TransportKind::Sendmail(s) => Box::new(SendmailTransport {
                 command: s.command.clone(),
+                timeout: std::time::Duration::from_secs(s.timeout_secs.max(1)),
             }),
             TransportKind::Smtp(s) => {
                 let token: Option<Arc<dyn TokenProvider>> = match (&s.token_cmd, &s.oauth) {
                     (Some(cmd), _) => Some(Arc::new(CmdToken {
                         transport: tc.name.clone(),
                         cmd: cmd.clone(),
+                        timeout: std::time::Duration::from_secs(s.timeout_secs.max(1)),
                     })),
-                    (None, Some(gmail)) => {
-                        let g = self.config.transports.get(gmail).ok_or_else(|| {
+                    (None, Some(login)) => {
+                        let g = self.config.transports.get(login).ok_or_else(|| {
                             TransportError::user(
                                 Stage::Config,
-                                format!("oauth: no transport named {gmail:?}"),
+                                format!("oauth: no transport named {login:?}"),
                             )
                         })?;
-                        let TransportKind::Gmail(gc) = &g.kind else {
-                            return Err(TransportError::user(
-                                Stage::Config,
-                                format!("oauth: transport {gmail:?} is not of kind gmail"),
-                            ));
-                        };
-                        Some(crate::gmail::token_provider(gmail, gc, &self.paths)?)
+                        match &g.kind {
+                            TransportKind::Gmail(gc) => {
+                                Some(crate::gmail::token_provider(login, gc, &self.paths)?)
+                            }
+                            TransportKind::Outlook(oc) => Some(Arc::new(OutlookSmtpToken(
+                                Arc::new(MicrosoftLogin::open(login, oc, &self.paths)?),
+                            ))),
+                            _ => {
+                                return Err(TransportError::user(
+                                    Stage::Config,
+                                    format!(
+                                        "oauth: transport {login:?} is not of kind gmail or outlook"
+                                    ),
+                                ))
+                            }
+                        }
                     }
                     _ => None,
                 };
@@ -175,6 +193,12 @@ impl Engine {
                 })
             }
             TransportKind::Gmail(g) => crate::gmail::transport(&tc.name, g, &self.paths)?,
+            TransportKind::Outlook(o) => Box::new(OutlookTransport::open(
+                &tc.name,
+                o,
+                &self.config,
+                &self.paths,
+            )?),
         })
     }
 
@@ -189,6 +213,14 @@ impl Engine {
         let input = |m: String| SendError::Input(InputError::Other(m));
         if let Some(limit) = p.size_limit {
             let size = p.built.raw.len() as u64;
+            if size > limit && p.kind == "outlook" {
+                let borrowers = outlook::smtp_borrowers(&self.config, &p.transport);
+                return Err(SendError::Input(InputError::Other(outlook::too_large(
+                    size,
+                    &p.transport,
+                    &borrowers,
+                ))));
+            }
             if size > limit {
                 return Err(input(format!(
                     "the message is {size} bytes ({}), over the {} transport's limit of {limit} bytes ({}); nothing was sent",
@@ -261,7 +293,7 @@ impl Engine {
                 self.drafts().retire(mid);
                 Ok(report)
             }
-            Err(error) if error.user_fix && error.stage == Stage::Config => {
+            Err(error) if error.is_config() => {
                 Err(SendError::Input(InputError::Other(error.to_string())))
             }
             Err(error) => {
@@ -345,6 +377,7 @@ impl Engine {
 pub fn size_limit(kind: &TransportKind) -> Option<u64> {
     match kind {
         TransportKind::Gmail(_) => Some(crate::gmail::MAX_MESSAGE_BYTES),
+        TransportKind::Outlook(_) => Some(outlook::MAX_MESSAGE_BYTES),
         _ => None,
     }
 }

@@ -1,22 +1,28 @@
 //! missive: a terminal mail composer. The library is the engine (config, message model,
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
+pub mod authorize;
 pub mod cli;
 pub mod cli_queue;
+pub mod command;
 pub mod config;
-pub mod display;
 pub mod drafts;
 pub mod engine;
+pub mod escape;
 pub mod flush;
 pub mod gmail;
+pub mod http;
 pub mod lock;
 pub mod logging;
 pub mod message;
 pub mod mime_tree;
+pub mod oauth;
 pub mod outbox;
 pub mod outbox_edit;
 pub mod paths;
+pub mod raw;
 pub mod secret;
+pub mod sendmail_cmd;
 pub mod sent_log;
 pub mod transport;
 pub mod ui;

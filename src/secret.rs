@@ -2,6 +2,7 @@
 //! in `Secret` so they cannot end up in a log or an error by accident.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::config::SecretSource;
 
@@ -23,22 +24,19 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Run a `*_cmd` through the shell and take its first line. Errors name the command and
-/// its exit status, never its output (which may hold the secret).
-pub async fn from_command(what: &str, cmd: &str) -> Result<Secret, String> {
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .output()
+/// Run a `*_cmd` through the shell (bounded in time and output, see `command`) and take
+/// its first line. Errors name the command and its exit status, never its output (which
+/// may hold the secret). Every failure here is the user's to fix (a wrong command, a
+/// locked store): a config error, not something to queue and retry.
+pub async fn from_command(what: &str, cmd: &str, timeout: Duration) -> Result<Secret, String> {
+    let shown = crate::escape::quoted(cmd);
+    let out = crate::command::run(&crate::command::Cmd::new(cmd, timeout))
         .await
-        .map_err(|e| format!("{what}: cannot run {cmd:?}: {e}"))?;
+        .map_err(|e| format!("{what}: {shown} {e}"))?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let hint = stderr.lines().next().unwrap_or("").trim();
+        let hint = out.stderr_hint();
         return Err(format!(
-            "{what}: {cmd:?} exited with {}{}",
+            "{what}: {shown} exited with {}{}",
             out.status,
             if hint.is_empty() {
                 String::new()
@@ -50,12 +48,16 @@ pub async fn from_command(what: &str, cmd: &str) -> Result<Secret, String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let first = text.lines().next().unwrap_or("").trim().to_string();
     if first.is_empty() {
-        return Err(format!("{what}: {cmd:?} printed nothing"));
+        return Err(format!("{what}: {shown} printed nothing"));
     }
-    Ok(Secret(first))
+    Ok(Secret::new(first))
 }
 
-pub async fn resolve(source: &SecretSource, transport: &str) -> Result<Option<Secret>, String> {
+pub async fn resolve(
+    source: &SecretSource,
+    transport: &str,
+    timeout: Duration,
+) -> Result<Option<Secret>, String> {
     match source {
         SecretSource::None => Ok(None),
         SecretSource::Plain(p) => Ok(Some(Secret(p.clone()))),
@@ -64,7 +66,7 @@ pub async fn resolve(source: &SecretSource, transport: &str) -> Result<Option<Se
             .filter(|v| !v.is_empty())
             .map(|v| Some(Secret(v)))
             .ok_or_else(|| format!("transport {transport:?}: password_env {var:?} is not set")),
-        SecretSource::Cmd(cmd) => from_command(&format!("transport {transport:?} password_cmd"), cmd)
+        SecretSource::Cmd(cmd) => from_command(&format!("transport {transport:?} password_cmd"), cmd, timeout)
             .await
             .map(Some),
         SecretSource::Keyring => Err(format!(

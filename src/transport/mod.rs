@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::message::Envelope;
 
 pub mod file;
+pub mod outlook;
 pub mod sendmail;
 pub mod smtp;
 pub mod tls_probe;
@@ -106,6 +107,14 @@ impl TransportError {
     }
 }
 
+impl TransportError {
+    /// Nothing can succeed until the user changes the config or what it points at (a
+    /// bad key, a failing password_cmd): exit 2 and nothing queued.
+    pub fn is_config(&self) -> bool {
+        self.user_fix && matches!(self.stage, Stage::Config | Stage::Secret)
+    }
+}
+
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: {}", self.stage, self.message)
@@ -158,7 +167,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 pub fn no_progress(_: Progress) {}
 
 pub trait Transport: Send + Sync {
-    /// "smtp", "gmail", "file", "sendmail".
+    /// "smtp", "gmail", "outlook", "file", "sendmail".
     fn kind(&self) -> &'static str;
 
     /// Largest message the far end takes, when known before sending.

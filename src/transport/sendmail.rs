@@ -1,33 +1,22 @@
 //! Hands the message to a local sendmail-compatible program (sendmail, msmtp, ...).
 
-use std::process::Stdio;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::io::AsyncWriteExt;
 
 use super::{CheckReport, Progress, ProgressFn, Receipt, Stage, Transport, TransportError};
+use crate::command::{self, Cmd, CmdError};
+use crate::escape;
 use crate::message::Envelope;
+
+/// Most a sendmail program may print on stdout (it normally prints nothing).
+const STDOUT_MAX: usize = 64 * 1024;
 
 pub struct SendmailTransport {
     /// A program, possibly with arguments ("msmtp -a work"); run through `sh`.
     pub command: String,
-}
-
-impl SendmailTransport {
-    fn spawn(&self, args: &[String]) -> std::io::Result<tokio::process::Child> {
-        // "$0" trick: the configured command may carry its own arguments; ours are passed
-        // as positional parameters so addresses are never re-parsed by the shell.
-        tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("{} \"$@\"", self.command))
-            .arg("sendmail")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-    }
+    /// The whole run: a command that never exits is killed with its process group.
+    pub timeout: Duration,
 }
 
 impl Transport for SendmailTransport {
@@ -42,54 +31,55 @@ impl Transport for SendmailTransport {
         progress: ProgressFn<'a>,
     ) -> BoxFuture<'a, Result<Receipt, TransportError>> {
         Box::pin(async move {
-            let mut args = vec![
-                "-i".to_string(),
-                "-f".to_string(),
-                envelope.from.clone(),
-                "--".to_string(),
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "-i".into(),
+                "-f".into(),
+                envelope.from.clone().into(),
+                "--".into(),
             ];
-            args.extend(envelope.to.iter().cloned());
-            let mut child = self.spawn(&args).map_err(|e| {
-                TransportError::new(
-                    Stage::Connect,
-                    false,
-                    format!("cannot run {:?}: {e}", self.command),
-                )
-            })?;
+            args.extend(envelope.to.iter().map(Into::into));
+            // The configured command may carry its own arguments; ours are passed as
+            // positional parameters so addresses are never re-parsed by the shell.
+            let cmd = Cmd {
+                script: format!("{} \"$@\"", self.command),
+                name: "sendmail".into(),
+                args,
+                stdin: Some(raw.to_vec()),
+                timeout: self.timeout,
+                max_stdout: STDOUT_MAX,
+            };
+            let shown = escape::quoted(&self.command);
             let total = raw.len() as u64;
             progress(Progress::Sending { sent: 0, total });
-            if let Some(mut stdin) = child.stdin.take() {
-                let w = stdin.write_all(raw).await;
-                drop(stdin);
-                if let Err(e) = w {
-                    let out = child.wait_with_output().await.ok();
-                    let why = out
-                        .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
-                        .unwrap_or_default();
-                    return Err(TransportError::new(
-                        Stage::Send,
-                        false,
-                        format!("{:?} stopped reading the message: {e} {why}", self.command),
-                    ));
+            let out = command::run(&cmd).await.map_err(|e| match e {
+                CmdError::Spawn(e) => {
+                    TransportError::new(Stage::Connect, false, format!("cannot run {shown}: {e}"))
                 }
-            }
-            progress(Progress::Waiting);
-            let out = child.wait_with_output().await.map_err(|e| {
-                TransportError::new(Stage::Send, false, format!("{:?}: {e}", self.command))
+                // It may have queued the message before hanging: retrying later is the
+                // safe side (the outbox keeps the Message-ID).
+                e => TransportError::new(Stage::Send, true, format!("{shown} {e}")),
             })?;
-            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            progress(Progress::Waiting);
+            let stderr = out.stderr_hint();
             if !out.status.success() {
                 // sysexits: 75 (EX_TEMPFAIL) means try again later.
                 let transient = out.status.code() == Some(75);
                 return Err(TransportError::new(
                     Stage::Send,
                     transient,
-                    format!("{:?} exited with {}: {}", self.command, out.status, stderr),
+                    format!("{shown} exited with {}: {stderr}", out.status),
+                ));
+            }
+            if let Some(e) = &out.stdin_error {
+                return Err(TransportError::new(
+                    Stage::Send,
+                    false,
+                    format!("{shown} stopped reading the message: {e} {stderr}"),
                 ));
             }
             let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
             Ok(Receipt {
-                response: (!stdout.is_empty()).then_some(stdout),
+                response: (!stdout.is_empty()).then(|| escape::shown(&stdout)),
                 ..Default::default()
             })
         })

@@ -29,15 +29,17 @@ pub trait TokenProvider: Send + Sync {
 pub struct CmdToken {
     pub transport: String,
     pub cmd: String,
+    /// The transport's `timeout`: the command's whole run.
+    pub timeout: Duration,
 }
 
 impl TokenProvider for CmdToken {
     fn access_token(&self) -> BoxFuture<'_, Result<(Secret, String), TransportError>> {
         Box::pin(async move {
             let what = format!("transport {:?} token_cmd", self.transport);
-            let t = secret::from_command(&what, &self.cmd)
+            let t = secret::from_command(&what, &self.cmd, self.timeout)
                 .await
-                .map_err(|m| TransportError::new(Stage::Secret, false, m))?;
+                .map_err(|m| TransportError::user(Stage::Secret, m))?;
             Ok((t, format!("token from token_cmd {:?}", self.cmd)))
         })
     }
@@ -257,9 +259,9 @@ impl SmtpTransport {
                 let Some(user) = &self.cfg.username else {
                     return Ok(None);
                 };
-                let pw = secret::resolve(&self.cfg.password, &self.name)
+                let pw = secret::resolve(&self.cfg.password, &self.name, self.timeout())
                     .await
-                    .map_err(|m| TransportError::new(Stage::Secret, false, m))?
+                    .map_err(|m| TransportError::user(Stage::Secret, m))?
                     .ok_or_else(|| TransportError::user(Stage::Config, "no password source"))?;
                 let m = if mech == AuthMech::Login {
                     Mechanism::Login

@@ -2,6 +2,7 @@
 //! `handle_*` and `tick`; anything that needs the outside world (the worker, `$EDITOR`,
 //! quitting) is queued as an [`Effect`] for the event loop to carry out.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -316,6 +317,7 @@ pub fn transport_detail(tc: &TransportConfig) -> String {
             None => format!("{}:{}", s.host, s.port),
         },
         TransportKind::Gmail(g) => format!("Gmail API, user {}", g.user),
+        TransportKind::Outlook(o) => format!("Microsoft Graph, tenant {}", o.tenant),
         TransportKind::File(f) => f.dir.display().to_string(),
         TransportKind::Sendmail(s) => s.command.clone(),
     }
@@ -663,6 +665,66 @@ impl App {
             Event::Paste(text) => self.handle_paste(&text),
             Event::Resize(w, h) => self.resize(w, h),
             _ => {}
+        }
+    }
+
+    /// Handle input in order, up to a key that hands the terminal over (`$EDITOR`) or
+    /// quits; the rest stays in `events`. A run of plain characters typed into a text
+    /// field goes in as one insert, so a paste that arrives as keystrokes (a terminal
+    /// without bracketed paste) costs one edit, not one per character.
+    pub fn handle_events(&mut self, events: &mut VecDeque<Event>) {
+        let mut run = String::new();
+        while let Some(ev) = events.pop_front() {
+            match self.typed_char(&ev) {
+                Some(c) => run.push(c),
+                None => {
+                    if !run.is_empty() {
+                        self.type_text(&run);
+                        run.clear();
+                    }
+                    self.handle_event(ev);
+                    let editor = self.effects.iter().any(|e| matches!(e, Effect::Editor(_)));
+                    if editor || self.quit.is_some() {
+                        break;
+                    }
+                }
+            }
+        }
+        if !run.is_empty() {
+            self.type_text(&run);
+        }
+    }
+
+    /// The character an event types into the focused field, if that is all it does.
+    fn typed_char(&self, ev: &Event) -> Option<char> {
+        let Event::Key(key) = ev else {
+            return None;
+        };
+        if key.kind == KeyEventKind::Release || !self.popups.is_empty() {
+            return None;
+        }
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
+        {
+            return None;
+        }
+        match key.code {
+            KeyCode::Char(c) if self.focus.is_line() || self.focus.is_body() => Some(c),
+            KeyCode::Enter if self.focus.is_body() => Some('\n'),
+            _ => None,
+        }
+    }
+
+    /// Text typed (not pasted) into the focused field.
+    fn type_text(&mut self, text: &str) {
+        let focus = self.focus;
+        let changed = match self.body_mut(focus) {
+            Some(b) => b.insert_str(text),
+            None => self.area_mut(focus).is_some_and(|t| t.insert_str(text)),
+        };
+        if changed {
+            self.edited(Some(focus));
         }
     }
 

@@ -17,6 +17,7 @@ pub mod testing;
 pub mod view;
 pub mod worker;
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -232,7 +233,13 @@ async fn event_loop(
     let mut input = terminal::Input::start();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // We save the draft on these ourselves; outside commands' groups still die with them.
+    crate::command::caller_handles_signal(libc::SIGTERM);
+    crate::command::caller_handles_signal(libc::SIGHUP);
     let mut first_frame = true;
+    // Input read but not yet handled: what follows a key that hands the terminal to
+    // `$EDITOR` or quits waits here until that is done.
+    let mut pending: VecDeque<ratatui::crossterm::event::Event> = VecDeque::new();
     let exit_after_first = std::env::var_os(EXIT_AFTER_FIRST_FRAME).is_some();
 
     loop {
@@ -242,6 +249,9 @@ async fn event_loop(
                     let _ = worker.tx.send(cmd);
                 }
                 Effect::Editor(pane) => {
+                    // Keys typed after Ctrl-E were meant for the editor, which did not
+                    // have the terminal yet; they are not typed into the composer.
+                    pending.clear();
                     run_editor(app, pane, &mut term, &mut input)?;
                 }
             }
@@ -261,37 +271,34 @@ async fn event_loop(
                 return Ok(End::Quit);
             }
         }
-        let deadline = app
-            .next_deadline()
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-        tokio::select! {
-            ev = input.rx.recv() => {
-                let Some(ev) = ev else {
-                    // The terminal went away: keep what was typed.
-                    return Ok(End::Signal(crate::cli::EXIT_TRANSPORT));
-                };
-                app.handle_event(ev);
-                // Take what else is already there before drawing again (fast typing,
-                // pastes without bracketed paste).
-                for _ in 0..256 {
-                    match input.rx.try_recv() {
-                        Ok(ev) => app.handle_event(ev),
-                        Err(_) => break,
-                    }
-                    if !app.effects.is_empty() || app.quit.is_some() {
-                        break;
+        if pending.is_empty() {
+            let deadline = app
+                .next_deadline()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                ev = input.rx.recv() => {
+                    let Some(ev) = ev else {
+                        // The terminal went away: keep what was typed.
+                        return Ok(End::Signal(crate::cli::EXIT_TRANSPORT));
+                    };
+                    pending.push_back(ev);
+                }
+                ev = worker.rx.recv() => {
+                    if let Some(ev) = ev {
+                        app.handle_worker(ev);
                     }
                 }
+                _ = tokio::time::sleep_until(deadline.into()) => {}
+                _ = sigterm.recv() => return Ok(End::Signal(143)),
+                _ = sighup.recv() => return Ok(End::Signal(129)),
             }
-            ev = worker.rx.recv() => {
-                if let Some(ev) = ev {
-                    app.handle_worker(ev);
-                }
-            }
-            _ = tokio::time::sleep_until(deadline.into()) => {}
-            _ = sigterm.recv() => return Ok(End::Signal(143)),
-            _ = sighup.recv() => return Ok(End::Signal(129)),
         }
+        // Everything already read goes in before the next frame (fast typing, pastes
+        // without bracketed paste): one frame per batch, not per key.
+        while let Ok(ev) = input.rx.try_recv() {
+            pending.push_back(ev);
+        }
+        app.handle_events(&mut pending);
         app.tick(Instant::now());
     }
 }
