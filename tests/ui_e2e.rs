@@ -493,3 +493,71 @@ fn a_second_window_leaves_the_first_windows_draft_alone() {
     let screen = c.wait_for("Continue your last draft");
     assert!(screen.contains("first window draft"), "{screen}");
 }
+
+/// A message a server refused for good (550 for one recipient) is fixed where it was
+/// written: `missive outbox edit` opens it in the composer, the recipient is corrected,
+/// and sending there delivers it under the same Message-ID and takes it out of the outbox.
+#[test]
+fn outbox_edit_fixes_a_refused_message_in_the_composer() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain)
+            .auth(TEST_USER, TEST_PASSWORD)
+            .reject_rcpt("nobdy@example.net"),
+        None,
+    );
+    let mut env = Env::new();
+    config(&env, server.port);
+    env.vars
+        .push(("MISSIVE_E2E_PASSWORD".into(), TEST_PASSWORD.into()));
+    let run = env.run([
+        "send",
+        "--transport",
+        "smtp-local",
+        "--to",
+        "nobdy@example.net",
+        "--subject",
+        "typo in the address",
+    ]);
+    run.expect_code(1);
+    let list = env.run(["outbox", "list", "--json"]).json();
+    assert_eq!(list[0]["state"], "permanent", "{list}");
+    let name = list[0]["name"].as_str().unwrap().to_string();
+    let message_id = list[0]["meta"]["message_id"].as_str().unwrap().to_string();
+
+    let t = Tmux::start(
+        env.path(),
+        &script(&env, env.path(), &format!("outbox edit {name}")),
+        100,
+        30,
+    );
+    let s = t.wait_for("via smtp-local (smtp)");
+    assert!(s.contains("nobdy@example.net"), "{s}");
+    // Back to To (whichever pane it opened on), and fix the address.
+    for _ in 0..8 {
+        if t.screen().contains("▸ To") {
+            break;
+        }
+        t.keys(&["BTab"]);
+    }
+    t.wait_for("▸ To");
+    t.keys(&["End"]);
+    for _ in 0.."nobdy@example.net".len() {
+        t.keys(&["BSpace"]);
+    }
+    t.text("nobody@example.net");
+    t.wait_for("nobody@example.net");
+    t.keys(&["C-y"]);
+    t.wait_for("Enter/y send");
+    t.keys(&["y"]);
+    let s = t.wait_for("Queue id");
+    assert_eq!(message_id_on(&s), message_id);
+    let got = server.only_message();
+    assert_eq!(got.rcpt_tos, vec!["nobody@example.net"]);
+    assert!(env.outbox().is_empty(), "{:?}", env.outbox());
+    env.run(["outbox", "flush"]).expect_code(0);
+    assert_eq!(server.received().len(), 1);
+}

@@ -99,11 +99,16 @@ impl TransportError {
         }
     }
 
-    /// The far end refused this message for good (a 5xx to it, or a message it can never
-    /// take): retrying as it is cannot help. A refused login or an unreachable server is
-    /// not this: fixing the config or waiting may help.
+    /// The server refused this message for good: an SMTP 5xx to the message or one of its
+    /// recipients. Retrying it unchanged cannot help; the user must fix or drop it. A
+    /// refused login or an unreachable server is not this (fixing the config or waiting
+    /// may help), nor is an API's 4xx (its own retry policy decides).
     pub fn is_permanent(&self) -> bool {
-        !self.transient && !self.user_fix && !self.uncertain && self.stage == Stage::Send
+        !self.transient
+            && !self.user_fix
+            && !self.uncertain
+            && self.stage == Stage::Send
+            && matches!(self.code, Some(500..=599))
     }
 }
 
