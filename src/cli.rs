@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cli_queue::{self, DraftsAction, OutboxAction};
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
-use crate::message::{self, AttachmentSpec, Draft};
+use crate::message::{self, Draft};
 
 /// Exit codes (SPEC): 0 sent, 1 transport failed (message in outbox), 2 bad input.
 pub const EXIT_OK: i32 = 0;
@@ -111,8 +111,9 @@ pub struct MessageArgs {
     #[arg(long)]
     pub markdown: bool,
     /// Attach a file (repeatable); FILE;type=MIME overrides the guessed type
+    /// (taken as a type only if no file has the whole name)
     #[arg(long, value_name = "FILE")]
-    pub attach: Vec<String>,
+    pub attach: Vec<PathBuf>,
     /// Transport name from the config
     #[arg(long, value_name = "NAME")]
     pub transport: Option<String>,
@@ -191,14 +192,8 @@ impl MessageArgs {
             ));
         }
         for a in &self.attach {
-            let (path, ct) = match a.rsplit_once(";type=") {
-                Some((p, t)) => (p, Some(t.to_string())),
-                None => (a.as_str(), None),
-            };
-            d.attachments.push(AttachmentSpec {
-                path: PathBuf::from(path),
-                content_type: ct,
-            });
+            d.attachments
+                .push(crate::attachment::parse_arg(a.as_os_str()));
         }
         for h in &self.header {
             d.headers.push(message::parse_header_arg(h)?);

@@ -10,6 +10,10 @@ use toml::Spanned;
 
 use crate::paths::{expand_tilde, Paths};
 
+/// A config file larger than this is refused unread (it would be a mistake: `--config
+/// /dev/zero`, a mail spool).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// The built-in transport used when the config names none.
 pub const BUILTIN_FILE: &str = "file";
 
@@ -30,7 +34,9 @@ impl fmt::Display for ConfigError {
         if let Some(k) = &self.key {
             write!(f, ": key `{k}`")?;
         }
-        write!(f, ": {}", self.message)
+        // Messages may echo a value from the file: no raw control characters, and no
+        // megabyte-long lines.
+        write!(f, ": {}", crate::escape::cut(&self.message, 1000))
     }
 }
 
@@ -391,17 +397,29 @@ impl Config {
             Some(p) => p.to_path_buf(),
             None => {
                 let p = paths.config_file();
-                if !p.exists() {
-                    return Ok(Config::builtin(paths));
+                // Only "nothing there at all" means no config. A dangling symlink or an
+                // unreadable file is a config the user meant to have: silently sending
+                // via the built-in file transport would tell a script the mail went out.
+                match std::fs::symlink_metadata(&p) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Ok(Config::builtin(paths))
+                    }
+                    _ => p,
                 }
-                p
             }
         };
-        let src = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+        let bytes =
+            crate::regular_file::read(&path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
+                path: path.clone(),
+                line: None,
+                key: None,
+                message: format!("cannot read: {e}"),
+            })?;
+        let src = String::from_utf8(bytes).map_err(|e| ConfigError {
             path: path.clone(),
             line: None,
             key: None,
-            message: format!("cannot read: {}", crate::message::io_reason(&e)),
+            message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
         let mut cfg = Config::parse(&src, &path, paths)?;
         if cfg
@@ -1006,6 +1024,13 @@ mod tests {
         assert!(
             matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2)
         );
-        assert_eq!(c.transports.len(), 6);
+        assert!(matches!(
+            c.transports["outlook"].kind,
+            TransportKind::Outlook(_)
+        ));
+        assert!(
+            matches!(c.transports["outlook-smtp"].kind, TransportKind::Smtp(ref s) if s.oauth.as_deref() == Some("outlook"))
+        );
+        assert_eq!(c.transports.len(), 8);
     }
 }

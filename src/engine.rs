@@ -131,8 +131,26 @@ impl Engine {
         // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
         // (they deliver to it and strip it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
-        let built = message::build_with(draft, &from, keep_bcc)?;
         let size_limit = size_limit(&tc.kind);
+        let built = message::build_limited(
+            draft,
+            &from,
+            keep_bcc,
+            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
+        )
+        .map_err(|e| match (e, &tc.kind) {
+            // Too big for Graph: name the smtp transport sharing the login.
+            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                if reason.contains("over the limit") =>
+            {
+                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                MessageError::Attachment {
+                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                    path,
+                }
+            }
+            (e, _) => e,
+        })?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),

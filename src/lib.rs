@@ -1,6 +1,7 @@
 //! missive: a terminal mail composer. The library is the engine (config, message model,
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
+pub mod attachment;
 pub mod authorize;
 pub mod cli;
 pub mod cli_queue;
@@ -21,6 +22,7 @@ pub mod outbox;
 pub mod outbox_edit;
 pub mod paths;
 pub mod raw;
+pub mod regular_file;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod sent_log;

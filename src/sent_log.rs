@@ -40,17 +40,7 @@ impl SentLog {
         {
             obj.extend(rest);
         }
-        if let Some(dir) = self.path.parent() {
-            crate::paths::create_private_dir(dir)?;
-        }
-        let mut o = std::fs::OpenOptions::new();
-        o.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        let mut f = o.open(&self.path)?;
+        let mut f = crate::paths::open_append_private(&self.path)?;
         let mut bytes = line.to_string().into_bytes();
         bytes.push(b'\n');
         // One write call: concurrent appenders (O_APPEND) never interleave inside a line.

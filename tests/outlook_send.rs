@@ -203,6 +203,19 @@ async fn over_three_million_bytes_is_refused_before_any_request() {
     assert!(err.contains("outlook-smtp"), "names the smtp way: {err}");
     assert_eq!(ms.request_count().await, 0);
     assert!(home.outbox_emls().is_empty());
+
+    // A big body (no attachment) is measured once built, still before any request.
+    let line = "All work and no play makes Ada a dull girl. ".repeat(2) + "\n";
+    let text_body = home.file("long.txt", line.repeat(3_100_000 / line.len()).as_bytes());
+    let out = home.run(&send_args(text_body.to_str().expect("path"), &[]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("3000000") && err.contains("outlook-smtp"),
+        "{err}"
+    );
+    assert_eq!(ms.request_count().await, 0);
+    assert!(home.outbox_emls().is_empty());
 }
 
 #[tokio::test]

@@ -123,3 +123,14 @@ impl TokenProvider for GoogleLogin {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use google_gmail1::api::Scope;
+
+    #[test]
+    fn scopes_are_google_gmail1s() {
+        assert_eq!(super::SCOPE_SEND, Scope::Send.as_ref());
+        assert_eq!(super::SCOPE_MAIL, Scope::Gmai.as_ref());
+    }
+}

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::message::Envelope;
 
 pub mod file;
+pub mod guarded;
 pub mod outlook;
 pub mod sendmail;
 pub mod smtp;

@@ -43,18 +43,23 @@ pub fn smtp_borrowers(config: &Config, name: &str) -> Vec<String> {
 /// The refusal for a message over the limit, pointing at an smtp transport that can take
 /// it when there is one.
 pub fn too_large(size: u64, name: &str, borrowers: &[String]) -> String {
-    let way = match borrowers.first() {
+    format!(
+        "the message is {size} bytes ({}), over Microsoft Graph's limit of {MAX_MESSAGE_BYTES} bytes for transport {name:?} (4 MB once base64-encoded); nothing was sent{}",
+        crate::mime_tree::human_size(size),
+        smtp_hint(name, borrowers)
+    )
+}
+
+/// How to send a message too big for Graph: SMTP with the same login.
+pub fn smtp_hint(name: &str, borrowers: &[String]) -> String {
+    match borrowers.first() {
         Some(b) => format!(
             "; send it with `--transport {b}` (SMTP with the same Microsoft login takes up to 35 MB)"
         ),
         None => format!(
             "; to send it, add an smtp transport for smtp.office365.com with auth = \"xoauth2\" and oauth = {name:?}, run `missive auth {name}` again, and send with that transport"
         ),
-    };
-    format!(
-        "the message is {size} bytes ({}), over Microsoft Graph's limit of {MAX_MESSAGE_BYTES} bytes for transport {name:?} (4 MB once base64-encoded); nothing was sent{way}",
-        crate::mime_tree::human_size(size),
-    )
+    }
 }
 
 /// The Microsoft login of an outlook transport, for Graph or for SMTP.
