@@ -675,3 +675,31 @@ fn outbox_drafts_and_sent_log_are_private() {
         assert_eq!(mode, 0o700, "{}", d.display());
     }
 }
+
+/// When the outbox itself cannot be written, `send --json` says why, not just `null`.
+#[test]
+fn an_unwritable_outbox_is_reported() {
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    std::fs::create_dir_all(env.data_home.join("missive")).unwrap();
+    // A file where the outbox directory should be (root ignores permission bits).
+    std::fs::write(env.outbox_dir(), b"not a directory").unwrap();
+    let run = env.run([
+        "send",
+        "--json",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "s",
+    ]);
+    run.expect_code(1);
+    let v = run.json();
+    assert!(v["outbox"].is_null(), "{v}");
+    let why = v["outbox_error"].as_str().unwrap_or_default();
+    assert!(why.contains("could not write the outbox"), "{v}");
+    assert!(
+        run.stderr().contains("could not write the outbox"),
+        "{}",
+        run.describe()
+    );
+}

@@ -561,3 +561,83 @@ fn outbox_edit_fixes_a_refused_message_in_the_composer() {
     env.run(["outbox", "flush"]).expect_code(0);
     assert_eq!(server.received().len(), 1);
 }
+
+/// Issue 7's first report, as a person does it: a send fails (server down), quit keeping
+/// the draft, reopen it with `--draft ID`, correct it, send: delivered once, corrected,
+/// and `outbox flush` has nothing left to send (the stale copy was replaced, then removed).
+#[test]
+fn a_reopened_corrected_draft_is_delivered_once() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    let mut env = Env::new();
+    env.vars
+        .push(("MISSIVE_E2E_PASSWORD".into(), TEST_PASSWORD.into()));
+    config(&env, common::dead_port());
+    let a = Tmux::start_as(
+        env.path(),
+        "a",
+        &script_as(
+            &env,
+            "a",
+            env.path(),
+            "--transport smtp-local --to bob@example.net --subject Uncorrected",
+            "true",
+        ),
+        100,
+        30,
+    );
+    a.wait_for("via smtp-local (smtp)");
+    a.keys(&["C-y"]);
+    a.wait_for("Enter/y send");
+    a.keys(&["y"]);
+    a.wait_for("Send failed");
+    assert_eq!(env.outbox().len(), 1);
+    a.keys(&["Escape", "C-q"]);
+    a.keys(&["s"]);
+    let s = a.wait_for("EXITED 0");
+    assert!(s.contains("saved as draft"), "{s}");
+    let v = env.run(["drafts", "--json"]).json();
+    let id = v[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        v[0]["outbox"].is_string(),
+        true,
+        "the draft knows its outbox entry: {v}"
+    );
+
+    // The server is back; the draft is reopened and its subject corrected.
+    config(&env, server.port);
+    let b = Tmux::start_as(
+        env.path(),
+        "b",
+        &script_as(&env, "b", env.path(), &format!("--draft {id}"), "true"),
+        100,
+        30,
+    );
+    b.wait_for("Uncorrected");
+    for _ in 0..8 {
+        if b.screen().contains("▸ Subject") {
+            break;
+        }
+        b.keys(&["BTab"]);
+    }
+    b.wait_for("▸ Subject");
+    b.keys(&["End"]);
+    for _ in 0.."Uncorrected".len() {
+        b.keys(&["BSpace"]);
+    }
+    b.text("Corrected");
+    b.keys(&["C-y"]);
+    b.wait_for("Enter/y send");
+    b.keys(&["y"]);
+    b.wait_for("Queue id");
+    assert!(env.outbox().is_empty(), "{:?}", env.outbox());
+    env.run(["outbox", "flush"]).expect_code(0);
+    let got = server.only_message();
+    assert_eq!(got.parsed().subject(), Some("Corrected"));
+}
