@@ -4,7 +4,9 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+mod argv;
 
 use crate::cli_queue::{self, DraftsAction, OutboxAction};
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
@@ -37,8 +39,8 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub draft: Option<String>,
 
-    /// A mailto: URL to prefill the composer
-    #[arg(value_name = "mailto:URL")]
+    /// A mailto: URL or an address to prefill the composer
+    #[arg(value_name = "mailto:URL|ADDRESS")]
     pub mailto: Option<String>,
 }
 
@@ -76,6 +78,23 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<DraftsAction>,
     },
+    /// Print a shell completion script (e.g. `missive completions bash > ~/.local/share/bash-completion/completions/missive`)
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `missive man | man -l -`
+    Man,
+    /// An SMTP server on loopback for local programs: each message is delivered through
+    /// the transport, or kept in the outbox and retried, before it is acknowledged
+    Relay {
+        /// Address to listen on (default: [relay] listen, else 127.0.0.1:2525)
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// Transport to send through (default: [relay] transport, else the default)
+        #[arg(long, value_name = "NAME")]
+        transport: Option<String>,
+        /// Log one JSON object a line per message on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Send one message read on stdin, as sendmail does (for git send-email, mutt, cron);
     /// `missive sendmail --help` lists its flags
     #[command(disable_help_flag = true)]
@@ -88,6 +107,9 @@ pub enum Command {
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct MessageArgs {
+    /// The text body when it was piped in with no body flag (`send` only).
+    #[arg(skip)]
+    pub piped_text: Option<String>,
     /// From address ("Name <addr>")
     #[arg(long, value_name = "ADDR")]
     pub from: Option<String>,
@@ -182,6 +204,8 @@ impl MessageArgs {
         };
         if let Some(p) = &self.text {
             d.text = Some(read_body(p, "text body")?);
+        } else if let Some(t) = &self.piped_text {
+            d.text = Some(t.clone());
         }
         if let Some(p) = &self.html {
             d.html = Some(read_body(p, "HTML body")?);
@@ -202,8 +226,11 @@ impl MessageArgs {
     }
 }
 
-fn err_line(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "missive: {msg}");
+/// Every error missive prints goes through here: scrubbed of secrets and shown without
+/// raw control characters.
+pub fn err_line(msg: impl std::fmt::Display) {
+    let text = crate::escape::for_terminal(&msg.to_string());
+    let _ = writeln!(std::io::stderr(), "missive: {text}");
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -219,6 +246,11 @@ pub fn main() -> i32 {
     if let Some(rest) = crate::sendmail_cmd::invocation(&args) {
         return crate::sendmail_cmd::main(rest);
     }
+    let subcommands: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let args = argv::config_after_subcommand(args, &subcommands);
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -227,6 +259,39 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "missive",
+                &mut std::io::stdout(),
+            );
+            return EXIT_OK;
+        }
+        Some(Command::Man) => {
+            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    err_line(format!("writing the manual page: {e}"));
+                    EXIT_TRANSPORT
+                }
+            };
+        }
+        _ => {}
+    }
+    let mut message_args = cli.message.clone();
+    let mut mailto = None;
+    if let Some(p) = &cli.mailto {
+        match argv::positional(p, &subcommands) {
+            argv::Positional::Mailto(m) => mailto = Some(m),
+            argv::Positional::Address(a) => message_args.to.insert(0, a),
+            argv::Positional::Unknown(msg) => {
+                err_line(msg);
+                return EXIT_INPUT;
+            }
+        }
+    }
     if let Some(Command::Sendmail { args }) = &cli.command {
         let mut args = args.clone();
         if let Some(c) = &cli.config {
@@ -256,11 +321,17 @@ pub fn main() -> i32 {
     match cli.command {
         None => compose(
             &engine,
-            &cli.message,
+            &message_args,
             cli.draft.as_deref(),
-            cli.mailto.as_deref(),
+            mailto.as_deref(),
         ),
-        Some(Command::Send(a)) => rt.block_on(send(&engine, &a)),
+        Some(Command::Send(mut a)) => match body_from_piped_stdin(&mut a.message) {
+            Ok(()) => rt.block_on(send(&engine, &a)),
+            Err(e) => {
+                err_line(e);
+                EXIT_INPUT
+            }
+        },
         Some(Command::Preview(a)) => preview(&engine, &a),
         Some(Command::Check { transport }) => rt.block_on(check(&engine, transport.as_deref())),
         Some(Command::Auth {
@@ -295,15 +366,55 @@ pub fn main() -> i32 {
             Some(DraftsAction::List { json: j }) => cli_queue::drafts_list(&engine, json || j),
             Some(DraftsAction::Rm { id }) => cli_queue::drafts_rm(&engine, &id),
         },
-        Some(Command::Sendmail { .. }) => unreachable_sendmail(),
+        Some(Command::Sendmail { .. } | Command::Completions { .. } | Command::Man) => {
+            unreachable_early()
+        }
+        Some(Command::Relay {
+            listen,
+            transport,
+            json,
+        }) => rt.block_on(crate::relay::run(
+            engine,
+            crate::relay::RelayArgs {
+                listen,
+                transport,
+                json,
+            },
+        )),
     }
 }
 
-/// `main` hands sendmail mode over before the engine is loaded (its config errors exit
-/// 78, not 2).
-fn unreachable_sendmail() -> i32 {
-    err_line("internal error: sendmail mode reached the command dispatcher");
-    crate::sendmail_cmd::EX_SOFTWARE
+/// `main` runs these before the engine is loaded (completions and the manual need no
+/// config; sendmail's config errors exit 78, not 2).
+fn unreachable_early() -> i32 {
+    err_line("internal error: a command meant to run before the config reached the dispatcher");
+    EXIT_TRANSPORT
+}
+
+/// `echo text | missive send --to ...`: with no body flag, text piped in (never a
+/// terminal, which would wait for typing) is the text body; nothing piped, no body.
+fn body_from_piped_stdin(m: &mut MessageArgs) -> Result<(), InputError> {
+    use std::io::IsTerminal;
+    const MAX: u64 = crate::raw::MAX_SUBMISSION;
+    if m.text.is_some() || m.html.is_some() || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(MAX + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| InputError::Other(format!("text body from stdin: {e}")))?;
+    if buf.len() as u64 > MAX {
+        return Err(InputError::Other(format!(
+            "text body from stdin: over {MAX} bytes"
+        )));
+    }
+    if !buf.is_empty() {
+        let t = String::from_utf8(buf)
+            .map_err(|_| InputError::Other("text body from stdin: not UTF-8 text".into()))?;
+        m.piped_text = Some(t);
+    }
+    Ok(())
 }
 
 fn compose(engine: &Engine, args: &MessageArgs, draft: Option<&str>, mailto: Option<&str>) -> i32 {

@@ -10,6 +10,8 @@ use toml::Spanned;
 
 use crate::paths::{expand_tilde, Paths};
 
+mod relay;
+pub use relay::RelayConfig;
 /// A config file larger than this is refused unread (it would be a mistake: `--config
 /// /dev/zero`, a mail spool).
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -51,6 +53,7 @@ pub struct Config {
     pub transports: BTreeMap<String, TransportConfig>,
     /// Non-fatal findings (e.g. a plain password in a world-readable file).
     pub warnings: Vec<String>,
+    pub relay: RelayConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +177,7 @@ struct RawConfig {
     from: Option<Spanned<String>>,
     #[serde(default)]
     transport: BTreeMap<String, Spanned<RawTransport>>,
+    relay: Option<relay::RawRelay>,
 }
 
 #[derive(Deserialize)]
@@ -373,6 +377,7 @@ impl Config {
             from: None,
             transports: BTreeMap::new(),
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         c.add_builtin(paths);
         c
@@ -468,8 +473,12 @@ impl Config {
             from: raw.from.map(|f| f.into_inner()),
             transports,
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         cfg.add_builtin(paths);
+        if let Some(r) = raw.relay {
+            cfg.relay = relay::relay(&ctx, r, &cfg.transport_names())?;
+        }
         if let Some(d) = &raw.default {
             if !cfg.transports.contains_key(d.get_ref()) {
                 return Err(ctx.err(

@@ -132,24 +132,26 @@ impl Engine {
         // (they deliver to it and strip it).
         let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
         let size_limit = size_limit(&tc.kind);
-        let built = message::build_limited(
-            draft,
-            &from,
-            keep_bcc,
-            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
-        )
-        .map_err(|e| match (e, &tc.kind) {
-            // Too big for Graph: name the smtp transport sharing the login.
-            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
-                if reason.contains("over the limit") =>
-            {
-                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
-                MessageError::Attachment {
-                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
-                    path,
+        // Attachments are read only up to this bound. It is not lower than the default so
+        // that a message a little over the transport's limit can still be previewed (with
+        // its size); `send` refuses it before anything leaves.
+        let read_bound = size_limit
+            .unwrap_or(0)
+            .max(crate::attachment::DEFAULT_MAX_MESSAGE);
+        let built = message::build_limited(draft, &from, keep_bcc, read_bound).map_err(|e| {
+            match (e, &tc.kind) {
+                // Too big for Graph: name the smtp transport sharing the login.
+                (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                    if reason.contains("over the limit") =>
+                {
+                    let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                    MessageError::Attachment {
+                        reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                        path,
+                    }
                 }
+                (e, _) => e,
             }
-            (e, _) => e,
         })?;
         Ok(Prepared {
             built,
@@ -186,9 +188,9 @@ impl Engine {
                             )
                         })?;
                         match &g.kind {
-                            TransportKind::Gmail(gc) => {
-                                Some(crate::gmail::token_provider(login, gc, &self.paths)?)
-                            }
+                            TransportKind::Gmail(gc) => Some(
+                                crate::transport::gmail::token_provider(login, gc, &self.paths)?,
+                            ),
                             TransportKind::Outlook(oc) => Some(Arc::new(OutlookSmtpToken(
                                 Arc::new(MicrosoftLogin::open(login, oc, &self.paths)?),
                             ))),
@@ -210,7 +212,9 @@ impl Engine {
                     token,
                 })
             }
-            TransportKind::Gmail(g) => crate::gmail::transport(&tc.name, g, &self.paths)?,
+            TransportKind::Gmail(g) => {
+                crate::transport::gmail::transport(&tc.name, g, &self.paths)?
+            }
             TransportKind::Outlook(o) => Box::new(OutlookTransport::open(
                 &tc.name,
                 o,
@@ -394,7 +398,7 @@ impl Engine {
 /// The transport's size limit, known before sending.
 pub fn size_limit(kind: &TransportKind) -> Option<u64> {
     match kind {
-        TransportKind::Gmail(_) => Some(crate::gmail::MAX_MESSAGE_BYTES),
+        TransportKind::Gmail(_) => Some(crate::transport::gmail::MAX_MESSAGE_BYTES),
         TransportKind::Outlook(_) => Some(outlook::MAX_MESSAGE_BYTES),
         _ => None,
     }

@@ -68,6 +68,12 @@ pub fn escape_keep_lines(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// What every error printer writes: `s` scrubbed of known secrets, control characters
+/// escaped (line breaks kept, so messages meant to span lines still do).
+pub fn for_terminal(s: &str) -> String {
+    escape_keep_lines(&crate::redact::scrub(s)).into_owned()
+}
+
 /// `escape(s)`, cut to `max` characters with a note of how much was left out.
 pub fn cut(s: &str, max: usize) -> String {
     let total = s.chars().count();

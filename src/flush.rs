@@ -71,15 +71,24 @@ impl Engine {
     /// Retry every outbox message once, in queue order. Waits for a flush already running
     /// (then usually finds nothing left to do) rather than racing it.
     pub async fn flush_outbox(&self, force: bool) -> Result<Vec<FlushOutcome>, String> {
+        self.flush_outbox_within(force, WAIT_FOR_OTHER_FLUSH).await
+    }
+
+    /// As `flush_outbox`, waiting at most `wait` for another flush (zero: not at all).
+    pub async fn flush_outbox_within(
+        &self,
+        force: bool,
+        wait: Duration,
+    ) -> Result<Vec<FlushOutcome>, String> {
         let outbox = self.outbox();
         let lock = outbox
-            .lock_within(WAIT_FOR_OTHER_FLUSH)
+            .lock_within(wait)
             .await
             .map_err(|e| format!("cannot lock the outbox {}: {e}", outbox.dir.display()))?;
         let Some(_lock) = lock else {
             return Err(format!(
-                "another `missive outbox flush` has been running for over {} minutes; try again later",
-                WAIT_FOR_OTHER_FLUSH.as_secs() / 60
+                "another `missive outbox flush` is running (waited {} s); try again later",
+                wait.as_secs()
             ));
         };
         let listing = outbox.scan();

@@ -11,7 +11,6 @@ pub mod drafts;
 pub mod engine;
 pub mod escape;
 pub mod flush;
-pub mod gmail;
 pub mod http;
 pub mod lock;
 pub mod logging;
@@ -22,9 +21,14 @@ pub mod outbox;
 pub mod outbox_edit;
 pub mod paths;
 pub mod raw;
+pub mod redact;
 pub mod regular_file;
+pub mod relay;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod sent_log;
 pub mod transport;
 pub mod ui;
+
+/// The Gmail transport lives under `transport/`; the old path stays for callers.
+pub use transport::gmail;

@@ -25,6 +25,6 @@ pub fn init(paths: &Paths) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(Mutex::new(file))
+        .with_writer(Mutex::new(crate::redact::ScrubWriter(file)))
         .try_init();
 }

@@ -10,7 +10,10 @@ use crate::config::SecretSource;
 pub struct Secret(String);
 
 impl Secret {
+    /// Every secret is made known to the scrubber as it is read, so a server echoing it
+    /// back cannot carry it into an error, a log or the outbox.
     pub fn new(s: String) -> Self {
+        crate::redact::register(&s);
         Secret(s)
     }
     pub fn expose(&self) -> &str {
@@ -60,11 +63,11 @@ pub async fn resolve(
 ) -> Result<Option<Secret>, String> {
     match source {
         SecretSource::None => Ok(None),
-        SecretSource::Plain(p) => Ok(Some(Secret(p.clone()))),
+        SecretSource::Plain(p) => Ok(Some(Secret::new(p.clone()))),
         SecretSource::Env(var) => std::env::var(var)
             .ok()
             .filter(|v| !v.is_empty())
-            .map(|v| Some(Secret(v)))
+            .map(|v| Some(Secret::new(v)))
             .ok_or_else(|| format!("transport {transport:?}: password_env {var:?} is not set")),
         SecretSource::Cmd(cmd) => from_command(&format!("transport {transport:?} password_cmd"), cmd, timeout)
             .await

@@ -3,10 +3,10 @@
 use super::{borrowers, browser_login, configured_from, say, store, AuthError, AuthOptions};
 use crate::config::{GmailConfig, TransportConfig};
 use crate::engine::Engine;
-use crate::gmail::client_secret::ClientSecret;
-use crate::gmail::token::{self, Tokens, SCOPE_MAIL, SCOPE_SEND, TESTING_NOTE};
 use crate::http::Http;
 use crate::oauth::code::CodeFlow;
+use crate::transport::gmail::client_secret::ClientSecret;
+use crate::transport::gmail::token::{self, Tokens, SCOPE_MAIL, SCOPE_SEND, TESTING_NOTE};
 
 pub async fn run(
     engine: &Engine,
@@ -65,7 +65,7 @@ pub async fn run(
     let profile = if scope == SCOPE_MAIL {
         profile_address(
             &http,
-            &crate::gmail::api_root(cfg),
+            &crate::transport::gmail::api_root(cfg),
             &cfg.user,
             granted.access.expose(),
         )

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::message::Envelope;
 
 pub mod file;
+pub mod gmail;
 pub mod guarded;
 pub mod outlook;
 pub mod sendmail;
@@ -77,13 +78,15 @@ pub struct TransportError {
 }
 
 impl TransportError {
+    /// The message is scrubbed of every known secret here, at the transport boundary:
+    /// it may quote a server that echoed the credentials it was sent.
     pub fn new(stage: Stage, transient: bool, message: impl Into<String>) -> Self {
         TransportError {
             stage,
             transient,
             user_fix: false,
             code: None,
-            message: message.into(),
+            message: crate::redact::scrub(&message.into()).into_owned(),
             uncertain: false,
             delivered: Vec::new(),
         }
@@ -94,7 +97,7 @@ impl TransportError {
             transient: false,
             user_fix: true,
             code: None,
-            message: message.into(),
+            message: crate::redact::scrub(&message.into()).into_owned(),
             uncertain: false,
             delivered: Vec::new(),
         }
@@ -123,7 +126,12 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}", self.stage, self.message)
+        write!(
+            f,
+            "{} failed: {}",
+            self.stage,
+            crate::redact::scrub(&self.message)
+        )
     }
 }
 

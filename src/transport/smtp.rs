@@ -265,6 +265,9 @@ impl SmtpTransport {
                 })?;
                 let (token, info) = provider.access_token().await?;
                 let user = self.cfg.username.clone().unwrap_or_default();
+                crate::redact::register_encoded(
+                    format!("user={user}\x01auth=Bearer {}\x01\x01", token.expose()).as_bytes(),
+                );
                 Ok(Some((
                     Credentials::new(user, token.expose().to_string()),
                     Mechanism::Xoauth2,
@@ -284,6 +287,8 @@ impl SmtpTransport {
                 } else {
                     Mechanism::Plain
                 };
+                // What AUTH PLAIN sends (RFC 4616, empty authzid), as a server may echo it.
+                crate::redact::register_encoded(format!("\0{user}\0{}", pw.expose()).as_bytes());
                 Ok(Some((
                     Credentials::new(user.clone(), pw.expose().to_string()),
                     m,

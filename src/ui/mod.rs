@@ -37,7 +37,8 @@ use app::{App, Effect, Init, Pane, QuitKind};
 pub const EXIT_AFTER_FIRST_FRAME: &str = "MISSIVE_EXIT_AFTER_FIRST_FRAME";
 
 fn err_line(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "missive: {msg}");
+    let text = crate::escape::for_terminal(&msg.to_string());
+    let _ = writeln!(std::io::stderr(), "missive: {text}");
 }
 
 /// What the composer opens with, from `--draft`, the message flags and a `mailto:` URL.

@@ -143,6 +143,8 @@ pub struct ServerOpts {
     pub wrong_name_cert: bool,
     /// More flags for tests/smtp_server.py (e.g. `--max-rcpts 3`).
     pub extra: Vec<String>,
+    /// Listen on this port (e.g. one a test reserved with `dead_port`); 0 = any free one.
+    pub port: u16,
 }
 
 impl ServerOpts {
@@ -159,12 +161,17 @@ impl ServerOpts {
             smtputf8: true,
             wrong_name_cert: false,
             extra: Vec::new(),
+            port: 0,
         }
     }
     /// A flag of tests/smtp_server.py and its value.
     pub fn flag(mut self, name: &str, value: impl ToString) -> Self {
         self.extra.push(name.to_string());
         self.extra.push(value.to_string());
+        self
+    }
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
     pub fn auth(mut self, user: &str, password: &str) -> Self {
@@ -282,6 +289,9 @@ impl SmtpServer {
         }
         for r in &opts.reject_rcpt {
             cmd.arg("--reject-rcpt").arg(r);
+        }
+        if opts.port != 0 {
+            cmd.arg("--port").arg(opts.port.to_string());
         }
         if opts.drop_during_data > 0 {
             cmd.arg("--drop-during-data")
