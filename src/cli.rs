@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod argv;
 
+use crate::cli_queue::{self, DraftsAction, OutboxAction};
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
 use crate::message::{self, Draft};
 
@@ -70,10 +71,12 @@ pub enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
-    /// List saved drafts (reopen one with `missive --draft ID`)
+    /// List saved drafts (reopen one with `missive --draft ID`), or `drafts rm ID`
     Drafts {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<DraftsAction>,
     },
     /// Print a shell completion script (e.g. `missive completions bash > ~/.local/share/bash-completion/completions/missive`)
     Completions { shell: clap_complete::Shell },
@@ -99,20 +102,6 @@ pub enum Command {
         /// sendmail's arguments: [-t] [-i] [-f ADDR] [-F NAME] [-a NAME] [RCPT...]
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum OutboxAction {
-    /// Show queued messages with their last error
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Retry each queued message once; delivered ones are removed
-    Flush {
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -380,10 +369,19 @@ pub fn main() -> i32 {
             }
         }
         Some(Command::Outbox { action }) => match action {
-            OutboxAction::List { json } => outbox_list(&engine, json),
-            OutboxAction::Flush { json } => rt.block_on(outbox_flush(&engine, json)),
+            OutboxAction::List { json } => cli_queue::outbox_list(&engine, json),
+            OutboxAction::Flush { json, force } => {
+                rt.block_on(cli_queue::outbox_flush(&engine, json, force))
+            }
+            OutboxAction::Show { id, raw } => cli_queue::outbox_show(&engine, &id, raw),
+            OutboxAction::Rm { id } => cli_queue::outbox_rm(&engine, &id),
+            OutboxAction::Edit { id } => cli_queue::outbox_edit(&engine, &id),
         },
-        Some(Command::Drafts { json }) => drafts(&engine, json),
+        Some(Command::Drafts { json, action }) => match action {
+            None => cli_queue::drafts_list(&engine, json),
+            Some(DraftsAction::List { json: j }) => cli_queue::drafts_list(&engine, json || j),
+            Some(DraftsAction::Rm { id }) => cli_queue::drafts_rm(&engine, &id),
+        },
         Some(Command::Sendmail { .. } | Command::Completions { .. } | Command::Man) => {
             unreachable_early()
         }
@@ -468,18 +466,7 @@ pub fn print_report(r: &SendReport, json: bool) {
     let _ = writeln!(out, "Recipients: {}", r.recipients.join(", "));
     let _ = writeln!(out, "Bytes: {}", r.bytes);
     if let Some(c) = &r.copy {
-        let _ = writeln!(out, "{}", copy_line(c));
-    }
-}
-
-fn copy_line(c: &crate::copy::CopyReport) -> String {
-    match (&c.error, &c.pending) {
-        (None, _) => format!("Sent copy: {}", c.target),
-        (Some(e), Some(p)) => format!(
-            "Sent copy FAILED ({e}); the message was delivered; the copy is kept for `missive outbox flush`: {}",
-            p.display()
-        ),
-        (Some(e), None) => format!("Sent copy FAILED ({e}); the message was delivered"),
+        let _ = writeln!(out, "{}", c.summary());
     }
 }
 
@@ -512,7 +499,7 @@ async fn send(engine: &Engine, a: &SendArgs) -> i32 {
                     path.display()
                 ));
             }
-            if let Some(e) = outbox_error {
+            if let Some(e) = &outbox_error {
                 err_line(e);
             }
             if a.json {
@@ -524,6 +511,9 @@ async fn send(engine: &Engine, a: &SendArgs) -> i32 {
                     "message_id": p.built.message_id,
                     "transport": p.transport,
                     "outbox": outbox,
+                    "outbox_error": outbox_error,
+                    "uncertain": error.uncertain,
+                    "permanent": error.is_permanent(),
                 });
                 println!("{v}");
             }
@@ -624,140 +614,4 @@ async fn check(engine: &Engine, name: Option<&str>) -> i32 {
             }
         }
     }
-}
-
-fn outbox_list(engine: &Engine, json: bool) -> i32 {
-    let entries = engine.outbox().list();
-    let copies = engine.pending_copies();
-    if json {
-        let v: Vec<_> =
-            entries
-                .iter()
-                .map(|e| serde_json::json!({"name": e.name, "eml": e.eml, "meta": e.meta}))
-                .chain(copies.iter().map(
-                    |c| serde_json::json!({"name": c.name, "eml": c.eml, "pending_copy": c.meta}),
-                ))
-                .collect();
-        println!("{}", serde_json::Value::Array(v));
-        return EXIT_OK;
-    }
-    for c in &copies {
-        println!(
-            "{}  pending copy of {} to {} (identity {}, {} attempt{}; the message was delivered)",
-            c.name,
-            c.meta.message_id,
-            c.meta.target,
-            c.meta.identity,
-            c.meta.attempts,
-            if c.meta.attempts == 1 { "" } else { "s" }
-        );
-        println!("    last error: {}", c.meta.last_error);
-        println!("    {}", c.eml.display());
-    }
-    if entries.is_empty() {
-        if copies.is_empty() {
-            println!("The outbox is empty.");
-        }
-        return EXIT_OK;
-    }
-    for e in &entries {
-        println!(
-            "{}  via {}  to {}  \"{}\"  ({} attempt{})",
-            e.name,
-            e.meta.transport,
-            e.meta.envelope.to.join(", "),
-            e.meta.subject,
-            e.meta.attempts,
-            if e.meta.attempts == 1 { "" } else { "s" }
-        );
-        println!("    last error: {}", e.meta.last_error);
-        println!("    {}", e.eml.display());
-    }
-    EXIT_OK
-}
-
-async fn outbox_flush(engine: &Engine, json: bool) -> i32 {
-    let outcomes = match engine.flush_outbox().await {
-        Ok(o) => o,
-        Err(e) => {
-            err_line(e);
-            return EXIT_TRANSPORT;
-        }
-    };
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    let copies = engine.retry_copies().await;
-    if !json {
-        for c in &copies {
-            println!("copy {} {}: {}", c.name, c.message_id, copy_line(&c.report));
-        }
-    }
-    if json {
-        let v: Vec<_> = outcomes
-            .iter()
-            .map(|o| match &o.result {
-                Ok(r) => serde_json::json!({"name": o.name, "sent": true, "report": r}),
-                Err(e) => serde_json::json!({"name": o.name, "sent": false, "message_id": o.message_id, "error": e}),
-            })
-            .chain(copies.iter().map(|c| {
-                serde_json::json!({"name": c.name, "message_id": c.message_id, "copy": c.report})
-            }))
-            .collect();
-        println!("{}", serde_json::Value::Array(v));
-    } else if outcomes.is_empty() {
-        if copies.is_empty() {
-            println!("The outbox is empty.");
-        }
-    } else {
-        for o in &outcomes {
-            match &o.result {
-                Ok(r) => println!(
-                    "sent {} {} via {}{}",
-                    o.name,
-                    r.message_id,
-                    r.transport,
-                    r.server_id
-                        .as_deref()
-                        .map(|s| format!(" (server id {s})"))
-                        .unwrap_or_default()
-                ),
-                Err(e) => println!("kept {} {}: {e}", o.name, o.message_id),
-            }
-        }
-        println!(
-            "{} sent, {failed} still in the outbox",
-            outcomes.len() - failed
-        );
-    }
-    if failed > 0 {
-        EXIT_TRANSPORT
-    } else {
-        EXIT_OK
-    }
-}
-
-fn drafts(engine: &Engine, json: bool) -> i32 {
-    let list = engine.drafts().list();
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
-        );
-        return EXIT_OK;
-    }
-    if list.is_empty() {
-        println!("No saved drafts.");
-        return EXIT_OK;
-    }
-    for d in list {
-        let to = d.draft.to.join(", ");
-        println!(
-            "{}  {}  to {}  \"{}\"",
-            d.id,
-            d.saved,
-            if to.is_empty() { "(nobody yet)" } else { &to },
-            d.draft.subject
-        );
-    }
-    println!("Reopen one with: missive --draft ID");
-    EXIT_OK
 }

@@ -12,6 +12,7 @@ use crate::message::{self, Built, Draft, MessageError};
 use crate::mime_tree::MimeTree;
 use crate::outbox::{now_rfc3339, Outbox, OutboxEntry, OutboxMeta};
 use crate::paths::Paths;
+use crate::sent_log::SentLog;
 use crate::transport::file::FileTransport;
 use crate::transport::outlook::{
     self, MicrosoftLogin, OutlookTransport, SmtpToken as OutlookSmtpToken,
@@ -49,6 +50,8 @@ pub struct Prepared {
     pub subject: String,
     /// The identity it is written as: decides where the sent copy goes.
     pub identity: Option<String>,
+    /// What it was built from, kept with its outbox entry for `outbox edit`.
+    pub draft: Option<Draft>,
 }
 
 impl Prepared {
@@ -95,13 +98,6 @@ impl std::fmt::Display for SendError {
             SendError::Transport { error, .. } => write!(f, "{error}"),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FlushOutcome {
-    pub name: String,
-    pub message_id: String,
-    pub result: Result<SendReport, String>,
 }
 
 impl Engine {
@@ -198,6 +194,7 @@ impl Engine {
             size_limit,
             subject: draft.subject.clone(),
             identity: draft.identity.clone(),
+            draft: Some(draft.clone()),
         })
     }
 
@@ -262,12 +259,15 @@ impl Engine {
         })
     }
 
-    /// Send a prepared message. Any transport failure puts the exact bytes in the outbox.
+    /// Send a prepared message. Any transport failure puts the exact bytes in the outbox,
+    /// replacing the entry an earlier attempt of the same message (same Message-ID) left
+    /// there; a delivery removes that entry and retires the message's draft.
     pub async fn send(
         &self,
         p: &Prepared,
         progress: ProgressFn<'_>,
     ) -> Result<SendReport, SendError> {
+        let input = |m: String| SendError::Input(InputError::Other(m));
         if let Some(limit) = p.size_limit {
             let size = p.built.raw.len() as u64;
             if size > limit && p.kind == "outlook" {
@@ -279,25 +279,55 @@ impl Engine {
                 ))));
             }
             if size > limit {
-                return Err(SendError::Input(InputError::Other(format!(
+                return Err(input(format!(
                     "the message is {size} bytes ({}), over the {} transport's limit of {limit} bytes ({}); nothing was sent",
                     crate::mime_tree::human_size(size),
                     p.kind,
                     crate::mime_tree::human_size(limit)
-                ))));
+                )));
             }
         }
         let tc = self
             .transport_config(Some(&p.transport))
             .map_err(SendError::Input)?;
+        let mid = &p.built.message_id;
+        let outbox = self.outbox();
+        let earlier = outbox.find(mid);
+        // A flush could be handing the earlier copy over right now: replace it only while
+        // no flush runs, and hold the outbox until this send has settled.
+        let _lock = if earlier.is_empty() {
+            None
+        } else {
+            match outbox.try_lock() {
+                Ok(Some(l)) => Some(l),
+                Ok(None) => return Err(input(format!(
+                    "`missive outbox flush` is running and may be delivering the earlier copy of this message ({mid}) from the outbox; nothing was sent, try again when it has finished"
+                ))),
+                Err(e) => return Err(input(format!("cannot lock the outbox: {e}"))),
+            }
+        };
+        if let Some(when) = self.sent_log().delivered(mid) {
+            return Err(input(format!(
+                "this message ({mid}) was already delivered at {when} (sent log {}); nothing was sent again",
+                self.paths.sent_log().display()
+            )));
+        }
+        let earlier: Vec<OutboxEntry> = outbox.find(mid);
+        // Recipients an earlier attempt already reached (a 452 split) do not get it twice.
+        let already: Vec<String> = earlier
+            .iter()
+            .flat_map(|e| e.meta.delivered_to.iter().cloned())
+            .collect();
+        let mut envelope = p.built.envelope.clone();
+        envelope.to.retain(|a| !already.contains(a));
         let result = match self.open_transport(tc) {
-            Ok(t) => t.send(&p.built.envelope, &p.built.raw, progress).await,
+            Ok(t) => t.send(&envelope, &p.built.raw, progress).await,
             Err(e) => Err(e),
         };
         match result {
             Ok(receipt) => {
                 let report = SendReport {
-                    message_id: p.built.message_id.clone(),
+                    message_id: mid.clone(),
                     transport: p.transport.clone(),
                     kind: p.kind.to_string(),
                     server_id: receipt.server_id,
@@ -308,13 +338,22 @@ impl Engine {
                     bytes: p.built.raw.len() as u64,
                     copy: None,
                 };
+                self.record_delivery(
+                    &p.subject,
+                    &report,
+                    earlier.iter().any(|e| e.meta.uncertain),
+                );
+                for e in &earlier {
+                    if let Err(err) = outbox.remove(e) {
+                        tracing::error!(entry = %e.name, error = %err, "delivered, but the earlier outbox copy could not be removed (the sent log keeps flush from sending it)");
+                    }
+                }
+                self.drafts().retire(mid);
                 let mut report = report;
                 report.copy = self
-                    .store_copy(p.identity.as_deref(), &p.built.raw, &p.built.message_id)
+                    .store_copy(p.identity.as_deref(), &p.built.raw, mid)
                     .await
                     .map(Box::new);
-                self.log_sent(&report);
-                tracing::info!(message_id = %report.message_id, transport = %report.transport, bytes = report.bytes, "sent");
                 Ok(report)
             }
             Err(error) if error.is_config() => {
@@ -322,18 +361,28 @@ impl Engine {
             }
             Err(error) => {
                 tracing::warn!(transport = %p.transport, error = %error, "send failed; keeping in outbox");
+                let mut envelope = envelope;
+                envelope.to.retain(|a| !error.delivered.contains(a));
+                let mut delivered_to = already;
+                delivered_to.extend(error.delivered.iter().cloned());
                 let meta = OutboxMeta {
                     transport: p.transport.clone(),
                     kind: p.kind.to_string(),
-                    envelope: p.built.envelope.clone(),
-                    message_id: p.built.message_id.clone(),
+                    envelope,
+                    message_id: mid.clone(),
                     subject: p.subject.clone(),
                     created: now_rfc3339(),
                     attempts: 1,
                     last_attempt: now_rfc3339(),
                     last_error: error.to_string(),
+                    permanent: error.is_permanent(),
+                    uncertain: error.uncertain || earlier.iter().any(|e| e.meta.uncertain),
+                    sending: None,
+                    submitted: None,
+                    delivered_to,
+                    draft: p.draft.clone(),
                 };
-                let (outbox, outbox_error) = match self.outbox().put(&p.built.raw, &meta) {
+                let (outbox_path, outbox_error) = match outbox.put(&p.built.raw, &meta) {
                     Ok(path) => (Some(path), None),
                     Err(e) => (
                         None,
@@ -345,7 +394,7 @@ impl Engine {
                 };
                 Err(SendError::Transport {
                     error,
-                    outbox,
+                    outbox: outbox_path,
                     outbox_error,
                 })
             }
@@ -369,76 +418,21 @@ impl Engine {
         Drafts::new(self.paths.drafts_dir())
     }
 
-    /// Retry every outbox message once, in order. A message is removed only after its
-    /// transport accepted it; it keeps its bytes, hence its Message-ID.
-    pub async fn flush_outbox(&self) -> Result<Vec<FlushOutcome>, String> {
-        let outbox = self.outbox();
-        let _lock = outbox.lock().map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for entry in outbox.list() {
-            let result = self.flush_one(&outbox, &entry).await;
-            out.push(FlushOutcome {
-                name: entry.name.clone(),
-                message_id: entry.meta.message_id.clone(),
-                result,
-            });
-        }
-        Ok(out)
+    pub fn sent_log(&self) -> SentLog {
+        SentLog::new(self.paths.sent_log())
     }
 
-    async fn flush_one(&self, outbox: &Outbox, entry: &OutboxEntry) -> Result<SendReport, String> {
-        let raw = std::fs::read(&entry.eml).map_err(|e| format!("{}: {e}", entry.eml.display()))?;
-        let fail = |msg: String| {
-            let _ = outbox.record_failure(entry, &msg);
-            msg
-        };
-        let tc = self
-            .transport_config(Some(&entry.meta.transport))
-            .map_err(|e| fail(e.to_string()))?;
-        let t = self.open_transport(tc).map_err(|e| fail(e.to_string()))?;
-        let receipt = t
-            .send(&entry.meta.envelope, &raw, &crate::transport::no_progress)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let report = SendReport {
-            message_id: entry.meta.message_id.clone(),
-            transport: tc.name.clone(),
-            kind: tc.kind.name().to_string(),
-            server_id: receipt.server_id,
-            thread_id: receipt.thread_id,
-            response: receipt.response,
-            path: receipt.path,
-            recipients: entry.meta.envelope.to.clone(),
-            bytes: raw.len() as u64,
-            copy: None,
-        };
-        // Accepted: it must not be sent again, even if logging fails below.
-        if let Err(e) = outbox.remove(entry) {
-            tracing::error!(entry = %entry.name, error = %e, "delivered but could not remove from outbox");
-        }
-        let mut report = report;
-        report.copy = self
-            .store_copy(None, &raw, &entry.meta.message_id)
-            .await
-            .map(Box::new);
-        self.log_sent(&report);
-        Ok(report)
-    }
-
-    /// One JSON line per delivered message in the data dir's sent log.
-    fn log_sent(&self, r: &SendReport) {
-        use std::io::Write;
-        let mut line = serde_json::json!({ "time": now_rfc3339() });
-        if let (Some(obj), Ok(serde_json::Value::Object(rest))) =
-            (line.as_object_mut(), serde_json::to_value(r))
+    /// A message was delivered: on record in the sent log (with its subject) before
+    /// anything else, since that record is what keeps it from going twice.
+    /// `uncertain`: an earlier attempt may have delivered it already.
+    pub(crate) fn record_delivery(&self, subject: &str, r: &SendReport, uncertain: bool) {
+        if let Err(e) = self
+            .sent_log()
+            .append(&now_rfc3339(), subject, uncertain, r)
         {
-            obj.extend(rest);
+            tracing::error!(path = %self.paths.sent_log().display(), error = %e, "could not append to the sent log");
         }
-        let path = self.paths.sent_log();
-        let res = crate::paths::open_append_private(&path).and_then(|mut f| writeln!(f, "{line}"));
-        if let Err(e) = res {
-            tracing::warn!(path = %path.display(), error = %e, "could not append to the sent log");
-        }
+        tracing::info!(message_id = %r.message_id, transport = %r.transport, bytes = r.bytes, "sent");
     }
 }
 

@@ -72,7 +72,7 @@ pub fn guess_mime(path: &Path) -> String {
 }
 
 /// The SMTP envelope: who the server is told about, as opposed to the headers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub from: String,
     pub to: Vec<String>,

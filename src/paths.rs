@@ -174,3 +174,41 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     create_private_dir(dir)?;
     write_atomic(path, bytes)
 }
+
+/// A temporary file untouched for this long belongs to a writer that died (a live writer
+/// keeps its mtime fresh).
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Remove the `.*.tmp` files that `write_atomic`/`write_private` leave behind when the
+/// process is killed mid-write (they can be as large as a message).
+pub fn clean_stale_temps(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if !(name.starts_with('.') && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= STALE_TEMP);
+        if old {
+            match std::fs::remove_file(e.path()) {
+                Ok(()) => {
+                    tracing::info!(path = %e.path().display(), "removed a temporary file left by a crash")
+                }
+                Err(err) => {
+                    tracing::warn!(path = %e.path().display(), error = %err, "could not remove a stale temporary file")
+                }
+            }
+        }
+    }
+}

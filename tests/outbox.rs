@@ -170,7 +170,8 @@ fn flush_retries_a_temporary_failure_once() {
     assert!(env.outbox_files().is_empty());
 }
 
-/// Only one flush at a time: a live flush's lock is respected, a dead one's is taken over.
+/// Only one flush at a time, with an OS lock: a second flush waits for a live one, and a
+/// lock file left by any dead process (whatever its contents, e.g. a reused PID) is free.
 #[test]
 fn flush_lock_live_and_stale() {
     let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
@@ -179,24 +180,35 @@ fn flush_lock_live_and_stale() {
     send(&env, "locked").expect_code(1);
     env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
 
-    // Held by a live process (this test).
-    let lock = env.outbox_dir().join(".flush.lock");
-    std::fs::write(&lock, std::process::id().to_string()).unwrap();
-    let run = env.run(["outbox", "flush"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("another flush is running"),
-        "{}",
-        run.describe()
-    );
+    // Held by a live process (this test): the flush waits, sending nothing.
+    let lock_path = env.outbox_dir().join(".flush.lock");
+    let lock = missive::lock::try_lock(&lock_path).unwrap().expect("lock");
+    let mut child = env
+        .std_cmd()
+        .args(["outbox", "flush"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("another flush is running"), "{line}");
     assert!(server.received().is_empty());
     assert_eq!(env.outbox().len(), 1);
-
-    // Left behind by a flush that died (a pid that cannot exist).
-    std::fs::write(&lock, "4194305").unwrap();
-    env.run(["outbox", "flush"]).expect_code(0);
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
     assert_eq!(server.received().len(), 1);
-    assert!(!lock.exists(), "the lock was not released");
+
+    // A lock file naming a live PID (pid 1 always exists) but held by nobody.
+    send(&env, "pid one").expect_code(0);
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    send(&env, "pid one").expect_code(1);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    std::fs::write(&lock_path, "1").unwrap();
+    env.run(["outbox", "flush"]).expect_code(0);
+    assert_eq!(server.received().len(), 3);
     assert!(env.outbox_files().is_empty(), "{:?}", env.outbox_files());
 }
 
@@ -223,7 +235,7 @@ fn concurrent_flushes_send_each_message_once() {
     let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
     env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
 
-    // A lock left by a flush that died: all four race to take it over.
+    // A lock file left by a flush that died: no obstacle for any of them.
     std::fs::write(env.outbox_dir().join(".flush.lock"), "4194305").unwrap();
     let children: Vec<_> = (0..4)
         .map(|_| {
@@ -237,12 +249,8 @@ fn concurrent_flushes_send_each_message_once() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        // Either it flushed, or it found another flush running.
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() || err.contains("another flush is running"),
-            "{out:?}"
-        );
+        // Each one flushed: waiting for the others, then finding nothing left to do.
+        assert!(out.status.success(), "{out:?}");
     }
     // Whatever a refused flush left behind, one more flush finishes the job.
     env.run(["outbox", "flush"]).expect_code(0);

@@ -56,6 +56,13 @@ def parse_args():
                    help="answer RCPT TO for this address with 550 (repeatable)")
     p.add_argument("--drop-during-data", type=int, default=0, metavar="N",
                    help="close the connection in the middle of DATA for the first N transactions")
+    p.add_argument("--drop-after-dot", type=int, default=0, metavar="N",
+                   help="store the message, then hang up without replying, for the first N"
+                        " transactions (the client cannot know it was delivered)")
+    p.add_argument("--max-rcpts", type=int, default=0, metavar="N",
+                   help="answer RCPT TO with 452 after N recipients in one transaction")
+    p.add_argument("--delay-rcpt-ms", type=int, default=0, metavar="MS",
+                   help="wait this long before answering each RCPT (a slow server)")
     return p.parse_args()
 
 
@@ -70,6 +77,7 @@ class State:
         self.count = 0
         self.data_seen = 0
         self.drops_left = args.drop_during_data
+        self.dot_drops_left = args.drop_after_dot
         self.stalls_left = args.stall_after_data
         self.auth = tuple(args.auth.split(":", 1)) if args.auth else None
         self.xoauth2 = tuple(args.xoauth2.split(":", 1)) if args.xoauth2 else None
@@ -139,6 +147,11 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in (a.lower() for a in self.state.args.reject_rcpt):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if self.state.args.delay_rcpt_ms:
+            await asyncio.sleep(self.state.args.delay_rcpt_ms / 1000)
+        limit = self.state.args.max_rcpts
+        if limit and len(envelope.rcpt_tos) >= limit:
+            return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
@@ -174,6 +187,13 @@ class Handler:
         # The .eml first, then the .json: a test that sees N.json can read N.eml.
         os.rename(os.path.join(d, "%d.eml.tmp" % n), os.path.join(d, "%d.eml" % n))
         os.rename(os.path.join(d, "%d.json.tmp" % n), os.path.join(d, "%d.json" % n))
+        if st.dot_drops_left > 0:
+            st.dot_drops_left -= 1
+            log_transaction(st, "drop-after-dot")
+            transport = server._original_transport or server.transport
+            if transport is not None:
+                transport.abort()
+            await asyncio.sleep(30)
         return "250 2.0.0 Ok: queued as %s" % qid
 
 

@@ -522,7 +522,9 @@ fn worker_measures_prepares_saves_and_sends() {
         .expect("runtime");
     rt.block_on(async {
         let mut w = missive::ui::worker::spawn(engine.clone());
-        let draft = sample_draft();
+        let mut draft = sample_draft();
+        // The composer gives a message its Message-ID before the first build.
+        draft.message_id = Some("<worker-test@example.com>".into());
 
         w.tx.send(Command::Measure {
             id: 1,
@@ -559,6 +561,7 @@ fn worker_measures_prepares_saves_and_sends() {
             attempts: 1,
             last_attempt: "2026-01-01T00:00:00+00:00".into(),
             last_error: "connecting failed".into(),
+            ..Default::default()
         };
         let old = engine
             .outbox()
@@ -592,12 +595,8 @@ fn worker_measures_prepares_saves_and_sends() {
             other => panic!("expected Prepared, got {other:?}"),
         };
         let message_id = p.built.message_id.clone();
-        w.tx.send(Command::Send {
-            id: 3,
-            prepared: p,
-            replaces_outbox: Some(old),
-        })
-        .expect("send");
+        w.tx.send(Command::Send { id: 3, prepared: p })
+            .expect("send");
         let mut saw_progress = false;
         loop {
             match next(&mut w.rx).await {
@@ -621,6 +620,7 @@ fn worker_measures_prepares_saves_and_sends() {
             engine.outbox().list().is_empty(),
             "the failed attempt's copy is gone"
         );
+        assert!(!old.exists());
     });
 }
 

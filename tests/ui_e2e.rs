@@ -38,8 +38,13 @@ impl Tmux {
 
     /// Run `script` (a shell script) in a new session of `w` × `h` cells.
     fn start(dir: &Path, script: &Path, w: u16, h: u16) -> Tmux {
+        Tmux::start_as(dir, "tmux", script, w, h)
+    }
+
+    /// A terminal of its own (socket `NAME.sock`), for a second window.
+    fn start_as(dir: &Path, name: &str, script: &Path, w: u16, h: u16) -> Tmux {
         let t = Tmux {
-            socket: dir.join("tmux.sock"),
+            socket: dir.join(format!("{name}.sock")),
         };
         let st = t
             .tmux()
@@ -115,17 +120,26 @@ fn script(env: &Env, cwd: &Path, args: &str) -> PathBuf {
 }
 
 fn script_with(env: &Env, cwd: &Path, args: &str, editor: &str) -> PathBuf {
+    script_as(env, "missive", cwd, args, editor)
+}
+
+/// As `script_with`, under its own names (`run-NAME.sh`, `NAME.pid`): for several windows.
+fn script_as(env: &Env, name: &str, cwd: &Path, args: &str, editor: &str) -> PathBuf {
     let bin = env!("CARGO_BIN_EXE_missive");
-    let inner = env.path().join("run-missive.sh");
+    let inner = env.path().join(format!("run-{name}.sh"));
     std::fs::write(
         &inner,
         format!(
             "echo $$ > '{pid}'\nexec '{bin}' {args}\n",
-            pid = env.path().join("missive.pid").display()
+            pid = env.path().join(format!("{name}.pid")).display()
         ),
     )
     .expect("write script");
-    let outer = env.path().join("run.sh");
+    let outer = env.path().join(if name == "missive" {
+        "run.sh".to_string()
+    } else {
+        format!("run-outer-{name}.sh")
+    });
     let path = std::env::var("PATH").unwrap_or_default();
     std::fs::write(
         &outer,
@@ -403,4 +417,226 @@ fn ctrl_e_hands_the_body_to_the_editor_and_back() {
     // The composer is back in charge: keys still work.
     t.keys(&["F1"]);
     t.wait_for("Keys");
+}
+
+/// Two composer windows: the second neither offers nor can delete the draft the first has
+/// open (an OS lock); once the first is killed (-9, no chance to clean up), the next
+/// window offers it.
+#[test]
+fn a_second_window_leaves_the_first_windows_draft_alone() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let env = Env::new();
+    config(&env, common::dead_port());
+    let a = Tmux::start_as(
+        env.path(),
+        "a",
+        &script_as(&env, "a", env.path(), "--to carol@example.org", "true"),
+        100,
+        30,
+    );
+    a.wait_for("via archive (file)");
+    a.text("first window draft");
+    a.keys(&["C-s"]);
+    let drafts_dir = env.data_home.join("missive/drafts");
+    let until = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_dir(&drafts_dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .unwrap_or(false)
+    {
+        assert!(
+            Instant::now() < until,
+            "window A never saved its draft:\n{}",
+            a.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v = env.run(["drafts", "--json"]).json();
+    assert_eq!(v[0]["locked"], true, "{v}");
+    let id = v[0]["id"].as_str().unwrap().to_string();
+
+    let b = Tmux::start_as(
+        env.path(),
+        "b",
+        &script_as(&env, "b", env.path(), "", "true"),
+        100,
+        30,
+    );
+    let screen = b.wait_for("via archive (file)");
+    assert!(!screen.contains("Continue your last draft"), "{screen}");
+    assert!(!screen.contains("first window draft"), "{screen}");
+    let rm = env.run(["drafts", "rm", &id]);
+    rm.expect_code(2);
+    assert!(drafts_dir.join(format!("{id}.json")).exists());
+    b.keys(&["C-q"]);
+    b.wait_for("EXITED 0");
+
+    let pid = std::fs::read_to_string(env.path().join("a.pid")).expect("pid file");
+    assert!(Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .status()
+        .unwrap()
+        .success());
+    a.wait_for("EXITED 137");
+    let c = Tmux::start_as(
+        env.path(),
+        "c",
+        &script_as(&env, "c", env.path(), "", "true"),
+        100,
+        30,
+    );
+    let screen = c.wait_for("Continue your last draft");
+    assert!(screen.contains("first window draft"), "{screen}");
+}
+
+/// A message a server refused for good (550 for one recipient) is fixed where it was
+/// written: `missive outbox edit` opens it in the composer, the recipient is corrected,
+/// and sending there delivers it under the same Message-ID and takes it out of the outbox.
+#[test]
+fn outbox_edit_fixes_a_refused_message_in_the_composer() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain)
+            .auth(TEST_USER, TEST_PASSWORD)
+            .reject_rcpt("nobdy@example.net"),
+        None,
+    );
+    let mut env = Env::new();
+    config(&env, server.port);
+    env.vars
+        .push(("MISSIVE_E2E_PASSWORD".into(), TEST_PASSWORD.into()));
+    let run = env.run([
+        "send",
+        "--transport",
+        "smtp-local",
+        "--to",
+        "nobdy@example.net",
+        "--subject",
+        "typo in the address",
+    ]);
+    run.expect_code(1);
+    let list = env.run(["outbox", "list", "--json"]).json();
+    assert_eq!(list[0]["state"], "permanent", "{list}");
+    let name = list[0]["name"].as_str().unwrap().to_string();
+    let message_id = list[0]["meta"]["message_id"].as_str().unwrap().to_string();
+
+    let t = Tmux::start(
+        env.path(),
+        &script(&env, env.path(), &format!("outbox edit {name}")),
+        100,
+        30,
+    );
+    let s = t.wait_for("via smtp-local (smtp)");
+    assert!(s.contains("nobdy@example.net"), "{s}");
+    // Back to To (whichever pane it opened on), and fix the address.
+    for _ in 0..8 {
+        if t.screen().contains("▸ To") {
+            break;
+        }
+        t.keys(&["BTab"]);
+    }
+    t.wait_for("▸ To");
+    t.keys(&["End"]);
+    for _ in 0.."nobdy@example.net".len() {
+        t.keys(&["BSpace"]);
+    }
+    t.text("nobody@example.net");
+    t.wait_for("nobody@example.net");
+    t.keys(&["C-y"]);
+    t.wait_for("Enter/y send");
+    t.keys(&["y"]);
+    let s = t.wait_for("Queue id");
+    assert_eq!(message_id_on(&s), message_id);
+    let got = server.only_message();
+    assert_eq!(got.rcpt_tos, vec!["nobody@example.net"]);
+    assert!(env.outbox().is_empty(), "{:?}", env.outbox());
+    env.run(["outbox", "flush"]).expect_code(0);
+    assert_eq!(server.received().len(), 1);
+}
+
+/// Issue 7's first report, as a person does it: a send fails (server down), quit keeping
+/// the draft, reopen it with `--draft ID`, correct it, send: delivered once, corrected,
+/// and `outbox flush` has nothing left to send (the stale copy was replaced, then removed).
+#[test]
+fn a_reopened_corrected_draft_is_delivered_once() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    let mut env = Env::new();
+    env.vars
+        .push(("MISSIVE_E2E_PASSWORD".into(), TEST_PASSWORD.into()));
+    config(&env, common::dead_port());
+    let a = Tmux::start_as(
+        env.path(),
+        "a",
+        &script_as(
+            &env,
+            "a",
+            env.path(),
+            "--transport smtp-local --to bob@example.net --subject Uncorrected",
+            "true",
+        ),
+        100,
+        30,
+    );
+    a.wait_for("via smtp-local (smtp)");
+    a.keys(&["C-y"]);
+    a.wait_for("Enter/y send");
+    a.keys(&["y"]);
+    a.wait_for("Send failed");
+    assert_eq!(env.outbox().len(), 1);
+    a.keys(&["Escape", "C-q"]);
+    a.keys(&["s"]);
+    let s = a.wait_for("EXITED 0");
+    assert!(s.contains("saved as draft"), "{s}");
+    let v = env.run(["drafts", "--json"]).json();
+    let id = v[0]["id"].as_str().unwrap().to_string();
+    assert!(
+        v[0]["outbox"].is_string(),
+        "the draft knows its outbox entry: {v}"
+    );
+
+    // The server is back; the draft is reopened and its subject corrected.
+    config(&env, server.port);
+    let b = Tmux::start_as(
+        env.path(),
+        "b",
+        &script_as(&env, "b", env.path(), &format!("--draft {id}"), "true"),
+        100,
+        30,
+    );
+    b.wait_for("Uncorrected");
+    for _ in 0..8 {
+        if b.screen().contains("▸ Subject") {
+            break;
+        }
+        b.keys(&["BTab"]);
+    }
+    b.wait_for("▸ Subject");
+    b.keys(&["End"]);
+    for _ in 0.."Uncorrected".len() {
+        b.keys(&["BSpace"]);
+    }
+    b.text("Corrected");
+    b.keys(&["C-y"]);
+    b.wait_for("Enter/y send");
+    b.keys(&["y"]);
+    b.wait_for("Queue id");
+    assert!(env.outbox().is_empty(), "{:?}", env.outbox());
+    env.run(["outbox", "flush"]).expect_code(0);
+    let got = server.only_message();
+    assert_eq!(got.parsed().subject(), Some("Corrected"));
 }

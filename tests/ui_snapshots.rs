@@ -236,6 +236,8 @@ fn error_screen() {
                     user_fix: false,
                     code: Some(535),
                     message: "535 5.7.8 Authentication credentials invalid".into(),
+                    uncertain: false,
+                    delivered: Vec::new(),
                 },
                 outbox: Some(PathBuf::from(
                     "/home/ada/.local/share/missive/outbox/20261124T120000-1a2b3c4d.eml",

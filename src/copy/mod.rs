@@ -33,6 +33,20 @@ pub struct CopyReport {
     pub pending: Option<PathBuf>,
 }
 
+impl CopyReport {
+    /// One line for a person: where the copy went, or why it did not.
+    pub fn summary(&self) -> String {
+        match (&self.error, &self.pending) {
+            (None, _) => format!("Sent copy: {}", self.target),
+            (Some(e), Some(p)) => format!(
+                "Sent copy FAILED ({e}); the message was delivered; the copy is kept for `missive outbox flush`: {}",
+                p.display()
+            ),
+            (Some(e), None) => format!("Sent copy FAILED ({e}); the message was delivered"),
+        }
+    }
+}
+
 /// A copy waiting to be retried: `copies/<name>.eml` beside `copies/<name>.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PendingMeta {

@@ -188,6 +188,7 @@ impl Engine {
             transport: tc.name.clone(),
             kind: tc.kind.name(),
             size_limit: size_limit(&tc.kind),
+            draft: None,
             subject,
             // The sent copy, if any, follows the identity of the message's From.
             identity: None,

@@ -2,6 +2,7 @@
 //! missive's), with backoff: 1 s after a failure, doubling to 5 minutes; back to 1 s
 //! once a round delivers everything.
 
+use crate::flush::FlushStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,11 @@ pub async fn run(relay: Arc<Relay>, mut stop: watch::Receiver<bool>) {
         }
         // Not cancelled by shutdown: a send cut short after the server took the message
         // would leave it in the outbox, to be sent twice.
-        let outcomes = match relay.engine.flush_outbox().await {
+        let outcomes = match relay
+            .engine
+            .flush_outbox_within(false, std::time::Duration::ZERO)
+            .await
+        {
             Ok(o) => o,
             // Another flush (`missive outbox flush`) holds the lock: it does the work.
             Err(e) => {
@@ -39,12 +44,13 @@ pub async fn run(relay: Arc<Relay>, mut stop: watch::Receiver<bool>) {
         };
         let mut failed = false;
         for o in &outcomes {
-            match &o.result {
-                Ok(r) => relay.log_report("sent", r),
-                Err(e) => {
+            match &o.status {
+                FlushStatus::Sent { report, .. } => relay.log_report("sent", report),
+                FlushStatus::Kept { error, .. } => {
                     failed = true;
-                    tracing::info!(message_id = %o.message_id, error = %e, "relay retry failed");
+                    tracing::info!(message_id = o.message_id.as_deref().unwrap_or(""), error = %error, "relay retry failed");
                 }
+                _ => {}
             }
         }
         delay = if failed {

@@ -31,6 +31,8 @@ impl Transport for FileTransport {
         progress: ProgressFn<'a>,
     ) -> BoxFuture<'a, Result<Receipt, TransportError>> {
         Box::pin(async move {
+            // A write killed midway leaves a hidden temp file as big as the message.
+            crate::paths::clean_stale_temps(&self.dir);
             let path = self.new_path();
             progress(super::Progress::Sending {
                 sent: 0,

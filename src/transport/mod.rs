@@ -69,6 +69,12 @@ pub struct TransportError {
     /// The server's reply code, when the failure was a reply (SMTP 4xx/5xx, HTTP status).
     pub code: Option<u16>,
     pub message: String,
+    /// The connection was lost after the end of the message data, before the server's
+    /// answer: the message may have been delivered.
+    pub uncertain: bool,
+    /// Recipients that did get the message before the failure (a server that took a
+    /// first batch, then said 452 for the rest): only the others are still to do.
+    pub delivered: Vec<String>,
 }
 
 impl TransportError {
@@ -81,6 +87,8 @@ impl TransportError {
             user_fix: false,
             code: None,
             message: crate::redact::scrub(&message.into()).into_owned(),
+            uncertain: false,
+            delivered: Vec::new(),
         }
     }
     pub fn user(stage: Stage, message: impl Into<String>) -> Self {
@@ -90,7 +98,21 @@ impl TransportError {
             user_fix: true,
             code: None,
             message: crate::redact::scrub(&message.into()).into_owned(),
+            uncertain: false,
+            delivered: Vec::new(),
         }
+    }
+
+    /// The server refused this message for good: an SMTP 5xx to the message or one of its
+    /// recipients. Retrying it unchanged cannot help; the user must fix or drop it. A
+    /// refused login or an unreachable server is not this (fixing the config or waiting
+    /// may help), nor is an API's 4xx (its own retry policy decides).
+    pub fn is_permanent(&self) -> bool {
+        !self.transient
+            && !self.user_fix
+            && !self.uncertain
+            && self.stage == Stage::Send
+            && matches!(self.code, Some(500..=599))
     }
 }
 
@@ -149,6 +171,9 @@ pub enum Progress {
         total: u64,
     },
     Waiting,
+    /// Every byte, end of data included, is with the server; only its answer is missing.
+    /// From here a lost connection leaves the message's fate unknown.
+    Submitted,
 }
 
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);

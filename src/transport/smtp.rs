@@ -489,6 +489,9 @@ impl SmtpTransport {
         Ok((conn, notes))
     }
 
+    /// One session: as many transactions as the server needs. A server that answers 452
+    /// to some recipients ("too many recipients") gets the message for those it took, then
+    /// the rest in further transactions (RFC 5321 §4.5.3.1.10).
     async fn transaction(
         &self,
         envelope: &Envelope,
@@ -496,9 +499,31 @@ impl SmtpTransport {
         progress: ProgressFn<'_>,
     ) -> Result<Response, TransportError> {
         let (mut conn, _) = self.open(progress).await?;
-        let res = self.deliver(&mut conn, envelope, raw, progress).await;
+        let mut delivered: Vec<String> = Vec::new();
+        let mut todo = envelope.clone();
+        let res = loop {
+            match self.deliver(&mut conn, &todo, raw, progress).await {
+                Ok((r, deferred)) => {
+                    delivered.extend(todo.to.iter().filter(|a| !deferred.contains(a)).cloned());
+                    if deferred.is_empty() {
+                        break Ok(r);
+                    }
+                    tracing::info!(transport = %self.name, left = deferred.len(), "452 for some recipients: sending them in another transaction");
+                    todo.to = deferred;
+                }
+                Err(mut e) => {
+                    e.delivered = delivered;
+                    break Err(e);
+                }
+            }
+        };
         match &res {
-            Ok(_) => close(conn, true).await,
+            // Accepted: the caller records the delivery at once rather than after the
+            // goodbye, which would widen the window in which a killed process leaves a
+            // delivered message unrecorded. QUIT finishes on its own.
+            Ok(_) => {
+                tokio::spawn(close(conn, true));
+            }
             Err(_) => close(conn, false).await,
         }
         res
@@ -510,7 +535,7 @@ impl SmtpTransport {
         envelope: &Envelope,
         raw: &[u8],
         progress: ProgressFn<'_>,
-    ) -> Result<Response, TransportError> {
+    ) -> Result<(Response, Vec<String>), TransportError> {
         let send_err = |e: lettre::transport::smtp::Error| {
             let mut t = classify(self.cfg.security, Stage::Send, &e);
             t.stage = Stage::Send;
@@ -563,16 +588,27 @@ impl SmtpTransport {
                 .map_err(send_err)
         })
         .await?;
-        for rcpt in &envelope.to {
+        let mut accepted = 0usize;
+        let mut deferred: Vec<String> = Vec::new();
+        for (i, rcpt) in envelope.to.iter().enumerate() {
             let addr = parse(rcpt)?;
-            timed(Stage::Send, limit, "RCPT TO", async {
+            let r = timed(Stage::Send, limit, "RCPT TO", async {
                 conn.command(Rcpt::new(addr, vec![])).await.map_err(|e| {
                     let mut t = send_err(e);
                     t.message = format!("recipient {rcpt}: {}", t.message);
                     t
                 })
             })
-            .await?;
+            .await;
+            match r {
+                Ok(_) => accepted += 1,
+                // Too many recipients for one transaction: the rest go in the next one.
+                Err(e) if e.code == Some(452) && accepted > 0 => {
+                    deferred = envelope.to[i..].to_vec();
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         timed(Stage::Send, limit, "DATA", async {
             conn.command(Data).await.map_err(send_err)
@@ -585,18 +621,38 @@ impl SmtpTransport {
         // body one line longer). Hand it over without its last CRLF and let the terminator
         // supply it: the server then stores exactly `raw`.
         let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-        let chunks = body.chunks(CHUNK).inspect(|c| {
-            progress(Progress::Sending { sent, total });
-            sent += c.len() as u64;
-        });
+        // Set once every chunk was written: from then on a lost connection means the
+        // server may have the whole message, and may have delivered it.
+        let all_written = std::sync::atomic::AtomicBool::new(false);
+        let chunks = body
+            .chunks(CHUNK)
+            .inspect(|c| {
+                progress(Progress::Sending { sent, total });
+                sent += c.len() as u64;
+            })
+            .chain(std::iter::from_fn(|| {
+                all_written.store(true, std::sync::atomic::Ordering::Relaxed);
+                progress(Progress::Submitted);
+                None
+            }));
         // The body may legitimately take a while on a slow link: allow 64 KiB/s on top.
         let body_limit = limit + Duration::from_secs(total / (64 * 1024));
         let r = timed(Stage::Send, body_limit, "the message body", async {
             conn.message_iter(chunks).await.map_err(send_err)
         })
-        .await?;
+        .await
+        .map_err(|mut e| {
+            if all_written.load(std::sync::atomic::Ordering::Relaxed) && e.code.is_none() {
+                e.uncertain = true;
+                e.message = format!(
+                    "{} — after the whole message was handed over, so it may have been delivered",
+                    e.message
+                );
+            }
+            e
+        })?;
         progress(Progress::Sending { sent: total, total });
-        Ok(r)
+        Ok((r, deferred))
     }
 }
 
@@ -613,8 +669,10 @@ impl Transport for SmtpTransport {
     ) -> BoxFuture<'a, Result<Receipt, TransportError>> {
         Box::pin(async move {
             let mut attempt = 0;
+            let mut todo = envelope.clone();
+            let mut delivered: Vec<String> = Vec::new();
             loop {
-                match self.transaction(envelope, raw, progress).await {
+                match self.transaction(&todo, raw, progress).await {
                     Ok(r) => {
                         let response = response_text(&r);
                         return Ok(Receipt {
@@ -627,11 +685,17 @@ impl Transport for SmtpTransport {
                     // have delivered, so it goes to the outbox for an explicit flush.
                     Err(e) if matches!(e.code, Some(400..=499)) && attempt < RETRY_DELAYS.len() => {
                         tracing::info!(transport = %self.name, attempt, error = %e, "4xx answer, retrying");
+                        todo.to.retain(|a| !e.delivered.contains(a));
+                        delivered.extend(e.delivered);
                         progress(Progress::Waiting);
                         tokio::time::sleep(RETRY_DELAYS[attempt]).await;
                         attempt += 1;
                     }
-                    Err(e) => return Err(e),
+                    Err(mut e) => {
+                        delivered.append(&mut e.delivered);
+                        e.delivered = delivered;
+                        return Err(e);
+                    }
                 }
             }
         })

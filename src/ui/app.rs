@@ -966,7 +966,7 @@ impl App {
                         self.edit_gen = 0;
                         self.saved_gen = 0;
                     }
-                    Err(e) => self.show_error("Could not open the draft", vec![e]),
+                    Err(e) => self.show_error("Could not open the draft", vec![e.to_string()]),
                 }
             }
         }
@@ -1141,11 +1141,8 @@ impl App {
             prepared.kind,
             total,
         )));
-        self.effects.push(Effect::Worker(Command::Send {
-            id,
-            prepared,
-            replaces_outbox: self.failed_outbox.clone(),
-        }));
+        self.effects
+            .push(Effect::Worker(Command::Send { id, prepared }));
     }
 
     /// Queue a draft write if something changed since the last one. Returns whether one

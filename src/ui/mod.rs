@@ -56,6 +56,17 @@ pub fn initial(
     let mut transport = args.transport.clone();
     let (mut draft, id, reopened) = match draft_id {
         Some(id) => {
+            if let Some(when) = engine
+                .drafts()
+                .peek(id)
+                .ok()
+                .and_then(|s| s.draft.message_id)
+                .and_then(|m| engine.sent_log().delivered(&m))
+            {
+                return Err(format!(
+                    "draft {id} was already delivered ({when}); it is kept only as a record. Start a new message instead"
+                ));
+            }
             let saved = engine.drafts().load(id)?;
             transport = transport.or(saved.transport.clone());
             let mut d = saved.draft;
@@ -89,7 +100,11 @@ pub fn initial(
         }
     }
     let offer = if draft_id.is_none() && mailto.is_none() && draft == Draft::default() {
-        engine.drafts().list().into_iter().next()
+        engine
+            .drafts()
+            .offerable(&engine.sent_log(), &engine.outbox())
+            .into_iter()
+            .next()
     } else {
         None
     };
@@ -111,12 +126,8 @@ pub fn run(
     mailto: Option<&str>,
 ) -> i32 {
     let started = Instant::now();
-    if !std::io::stdout().is_terminal() {
-        err_line(
-            "the composer needs a terminal; use `missive send` or `missive preview` in scripts",
-        );
-        return crate::cli::EXIT_INPUT;
-    }
+    // What was asked for is checked first: a draft that cannot be opened (delivered, open
+    // in another window) is worth saying even without a terminal.
     let init = match initial(engine, args, draft_id, mailto) {
         Ok(i) => i,
         Err(e) => {
@@ -124,6 +135,12 @@ pub fn run(
             return crate::cli::EXIT_INPUT;
         }
     };
+    if !std::io::stdout().is_terminal() {
+        err_line(
+            "the composer needs a terminal; use `missive send` or `missive preview` in scripts",
+        );
+        return crate::cli::EXIT_INPUT;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

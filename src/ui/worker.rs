@@ -44,9 +44,6 @@ pub enum Command {
     Send {
         id: u64,
         prepared: Box<Prepared>,
-        /// An outbox copy of an earlier failed attempt of this message, removed once
-        /// this send is accepted.
-        replaces_outbox: Option<PathBuf>,
     },
     SaveDraft {
         gen: u64,
@@ -216,11 +213,7 @@ pub fn spawn(engine: Arc<Engine>) -> Worker {
                         });
                     });
                 }
-                Command::Send {
-                    id,
-                    prepared,
-                    replaces_outbox,
-                } => {
+                Command::Send { id, prepared } => {
                     let engine = engine.clone();
                     let ev = ev_tx.clone();
                     tokio::spawn(async move {
@@ -230,13 +223,9 @@ pub fn spawn(engine: Arc<Engine>) -> Worker {
                             let progress = move |progress: Progress| {
                                 let _ = ev2.send(Event::Progress { id, progress });
                             };
-                            let result = engine.send(&prepared, &progress).await;
-                            if result.is_ok() {
-                                if let Some(path) = replaces_outbox {
-                                    remove_outbox_copy(&engine, &path);
-                                }
-                            }
-                            result
+                            // The engine replaces (or, delivered, removes) the outbox entry an
+                            // earlier failed attempt of this message left.
+                            engine.send(&prepared, &progress).await
                         })
                         .await;
                         let _ = ev.send(match job {
@@ -259,20 +248,6 @@ pub fn spawn(engine: Arc<Engine>) -> Worker {
     Worker {
         tx: cmd_tx,
         rx: ev_rx,
-    }
-}
-
-/// After a retry from the composer went through, the copy that the failed attempt left
-/// in the outbox must not be sent again by `outbox flush`.
-fn remove_outbox_copy(engine: &Engine, eml: &std::path::Path) {
-    let outbox = engine.outbox();
-    let Ok(_lock) = outbox.lock() else {
-        return;
-    };
-    if let Some(entry) = outbox.list().into_iter().find(|e| e.eml == eml) {
-        if let Err(e) = outbox.remove(&entry) {
-            tracing::warn!(entry = %entry.name, error = %e, "could not remove the outbox copy");
-        }
     }
 }
 

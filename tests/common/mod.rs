@@ -143,6 +143,8 @@ pub struct ServerOpts {
     pub smtputf8: bool,
     /// Serve `Certs::wrong_name_cert` instead of the leaf for localhost.
     pub wrong_name_cert: bool,
+    /// More flags for tests/smtp_server.py (e.g. `--max-rcpts 3`).
+    pub extra: Vec<String>,
     /// Listen on this port (e.g. one a test reserved with `dead_port`); 0 = any free one.
     pub port: u16,
 }
@@ -160,8 +162,15 @@ impl ServerOpts {
             stall_after_data: 0,
             smtputf8: true,
             wrong_name_cert: false,
+            extra: Vec::new(),
             port: 0,
         }
+    }
+    /// A flag of tests/smtp_server.py and its value.
+    pub fn flag(mut self, name: &str, value: impl ToString) -> Self {
+        self.extra.push(name.to_string());
+        self.extra.push(value.to_string());
+        self
     }
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -290,6 +299,7 @@ impl SmtpServer {
             cmd.arg("--drop-during-data")
                 .arg(opts.drop_during_data.to_string());
         }
+        cmd.args(&opts.extra);
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut child = cmd
             .stdin(Stdio::null())

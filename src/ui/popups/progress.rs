@@ -53,7 +53,7 @@ impl Sending {
     fn sent(&self) -> u64 {
         match &self.stage {
             Some(Progress::Sending { sent, .. }) => *sent,
-            Some(Progress::Waiting) => self.total,
+            Some(Progress::Waiting | Progress::Submitted) => self.total,
             _ => 0,
         }
     }
@@ -82,7 +82,9 @@ impl Sending {
             Some(Progress::Sending { sent, total }) => {
                 format!("sending {} of {}", human_size(*sent), human_size(*total))
             }
-            Some(Progress::Waiting) => "waiting for the server to accept…".to_string(),
+            Some(Progress::Waiting | Progress::Submitted) => {
+                "waiting for the server to accept…".to_string()
+            }
         };
         Paragraph::new(Line::from(stage)).render(stage_row, buf);
         let total = match &self.stage {
