@@ -437,10 +437,15 @@ fn compose(engine: &Engine, args: &MessageArgs, draft: Option<&str>, mailto: Opt
     crate::ui::run(engine, args, draft, mailto)
 }
 
-fn prepare(engine: &Engine, args: &MessageArgs) -> Result<Prepared, InputError> {
+/// The draft the flags describe, written as its identity (From, Reply-To, signature).
+fn draft_of(engine: &Engine, args: &MessageArgs) -> Result<Draft, InputError> {
     let mut draft = args.to_draft()?;
     args.apply_identity(engine, &mut draft)?;
-    engine.prepare(&draft, args.transport.as_deref())
+    Ok(draft)
+}
+
+fn prepare(engine: &Engine, args: &MessageArgs) -> Result<Prepared, InputError> {
+    engine.prepare(&draft_of(engine, args)?, args.transport.as_deref())
 }
 
 pub fn print_report(r: &SendReport, json: bool) {
@@ -523,9 +528,7 @@ async fn send(engine: &Engine, a: &SendArgs) -> i32 {
 }
 
 fn preview(engine: &Engine, a: &PreviewArgs) -> i32 {
-    let p = match a
-        .message
-        .to_draft()
+    let p = match draft_of(engine, &a.message)
         .and_then(|d| engine.prepare_preview(&d, a.message.transport.as_deref()))
     {
         Ok(p) => p,
