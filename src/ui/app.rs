@@ -521,6 +521,7 @@ impl App {
             attachments: self.attachments.iter().map(|a| a.spec.clone()).collect(),
             headers: self.headers.clone(),
             message_id: self.message_id.clone(),
+            ..Default::default()
         }
     }
 
