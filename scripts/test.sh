@@ -28,11 +28,22 @@ ensure_aiosmtpd() {
     fi
 }
 
+# Django, for the relay test that uses Django's SMTP backend (tests/relay.rs).
+ensure_django() {
+    python3 -c 'import django' 2>/dev/null && return 0
+    echo "test.sh: installing django (needed by tests/relay.rs)" >&2
+    python3 -m pip install --quiet django 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages django 2>/dev/null \
+        || python3 -m pip install --quiet --user django 2>/dev/null \
+        || echo "test.sh: could not install django; the Django relay test will fail" >&2
+}
+
 if ! command -v python3 >/dev/null; then
     echo "test.sh: python3 is needed for the SMTP test server (tests/smtp_server.py)" >&2
     exit 1
 fi
 ensure_aiosmtpd
+ensure_django
 
 if [ "$#" -gt 0 ]; then
     exec cargo test "$@"

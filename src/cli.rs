@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
-use crate::message::{self, AttachmentSpec, Draft};
+use crate::message::{self, Draft};
 
 /// Exit codes (SPEC): 0 sent, 1 transport failed (message in outbox), 2 bad input.
 pub const EXIT_OK: i32 = 0;
@@ -52,12 +52,16 @@ pub enum Command {
         /// Transport name (default: the configured default)
         transport: Option<String>,
     },
-    /// Run Google's OAuth installed-app flow for a gmail transport and store the token
+    /// Log a gmail (Google) or outlook (Microsoft) transport in with OAuth and store the login
     Auth {
         transport: String,
-        /// Print the URL instead of opening a browser
+        /// Print the URL instead of opening a browser; the address the browser ends on
+        /// may also be pasted on standard input (for a browser on another machine)
         #[arg(long)]
         no_browser: bool,
+        /// Device-code flow: a code to enter on any device (Microsoft only)
+        #[arg(long, conflicts_with = "no_browser")]
+        device: bool,
     },
     /// Messages that failed to send
     Outbox {
@@ -66,6 +70,19 @@ pub enum Command {
     },
     /// List saved drafts (reopen one with `missive --draft ID`)
     Drafts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// An SMTP server on loopback for local programs: each message is delivered through
+    /// the transport, or kept in the outbox and retried, before it is acknowledged
+    Relay {
+        /// Address to listen on (default: [relay] listen, else 127.0.0.1:2525)
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// Transport to send through (default: [relay] transport, else the default)
+        #[arg(long, value_name = "NAME")]
+        transport: Option<String>,
+        /// Log one JSON object a line per message on stdout
         #[arg(long)]
         json: bool,
     },
@@ -118,8 +135,9 @@ pub struct MessageArgs {
     #[arg(long)]
     pub markdown: bool,
     /// Attach a file (repeatable); FILE;type=MIME overrides the guessed type
+    /// (taken as a type only if no file has the whole name)
     #[arg(long, value_name = "FILE")]
-    pub attach: Vec<String>,
+    pub attach: Vec<PathBuf>,
     /// Transport name from the config
     #[arg(long, value_name = "NAME")]
     pub transport: Option<String>,
@@ -198,14 +216,8 @@ impl MessageArgs {
             ));
         }
         for a in &self.attach {
-            let (path, ct) = match a.rsplit_once(";type=") {
-                Some((p, t)) => (p, Some(t.to_string())),
-                None => (a.as_str(), None),
-            };
-            d.attachments.push(AttachmentSpec {
-                path: PathBuf::from(path),
-                content_type: ct,
-            });
+            d.attachments
+                .push(crate::attachment::parse_arg(a.as_os_str()));
         }
         for h in &self.header {
             d.headers.push(message::parse_header_arg(h)?);
@@ -278,13 +290,39 @@ pub fn main() -> i32 {
         Some(Command::Auth {
             transport,
             no_browser,
-        }) => rt.block_on(crate::gmail::auth_command(&engine, &transport, no_browser)),
+            device,
+        }) => {
+            let opts = crate::authorize::AuthOptions { no_browser, device };
+            match rt.block_on(crate::authorize::run(&engine, &transport, &opts)) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    err_line(e.message);
+                    if e.input {
+                        EXIT_INPUT
+                    } else {
+                        EXIT_TRANSPORT
+                    }
+                }
+            }
+        }
         Some(Command::Outbox { action }) => match action {
             OutboxAction::List { json } => outbox_list(&engine, json),
             OutboxAction::Flush { json } => rt.block_on(outbox_flush(&engine, json)),
         },
         Some(Command::Drafts { json }) => drafts(&engine, json),
         Some(Command::Sendmail { .. }) => unreachable_sendmail(),
+        Some(Command::Relay {
+            listen,
+            transport,
+            json,
+        }) => rt.block_on(crate::relay::run(
+            engine,
+            crate::relay::RelayArgs {
+                listen,
+                transport,
+                json,
+            },
+        )),
     }
 }
 

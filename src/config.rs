@@ -10,6 +10,12 @@ use toml::Spanned;
 
 use crate::paths::{expand_tilde, Paths};
 
+mod relay;
+pub use relay::RelayConfig;
+/// A config file larger than this is refused unread (it would be a mistake: `--config
+/// /dev/zero`, a mail spool).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// The built-in transport used when the config names none.
 pub const BUILTIN_FILE: &str = "file";
 
@@ -30,7 +36,9 @@ impl fmt::Display for ConfigError {
         if let Some(k) = &self.key {
             write!(f, ": key `{k}`")?;
         }
-        write!(f, ": {}", self.message)
+        // Messages may echo a value from the file: no raw control characters, and no
+        // megabyte-long lines.
+        write!(f, ": {}", crate::escape::cut(&self.message, 1000))
     }
 }
 
@@ -45,6 +53,7 @@ pub struct Config {
     pub transports: BTreeMap<String, TransportConfig>,
     /// Non-fatal findings (e.g. a plain password in a world-readable file).
     pub warnings: Vec<String>,
+    pub relay: RelayConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +67,7 @@ pub struct TransportConfig {
 pub enum TransportKind {
     Smtp(SmtpConfig),
     Gmail(GmailConfig),
+    Outlook(OutlookConfig),
     File(FileConfig),
     Sendmail(SendmailConfig),
 }
@@ -67,6 +77,7 @@ impl TransportKind {
         match self {
             TransportKind::Smtp(_) => "smtp",
             TransportKind::Gmail(_) => "gmail",
+            TransportKind::Outlook(_) => "outlook",
             TransportKind::File(_) => "file",
             TransportKind::Sendmail(_) => "sendmail",
         }
@@ -118,7 +129,7 @@ pub struct SmtpConfig {
     pub password: SecretSource,
     pub auth: AuthMech,
     pub token_cmd: Option<String>,
-    /// Name of a gmail transport whose OAuth login supplies XOAUTH2 tokens.
+    /// Name of a gmail or outlook transport whose OAuth login supplies XOAUTH2 tokens.
     pub oauth: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub allow_insecure: bool,
@@ -131,6 +142,19 @@ pub struct GmailConfig {
     pub client_secret: PathBuf,
     pub api_url: Option<String>,
     pub user: String,
+    pub timeout_secs: u64,
+}
+
+/// `kind = "outlook"`: Microsoft Graph sendMail with a Microsoft login.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlookConfig {
+    /// The app registration's Application (client) ID; a public client.
+    pub client_id: String,
+    /// "common", "organizations", "consumers", a tenant id or domain.
+    pub tenant: String,
+    /// The identity platform's root, ending in `/`.
+    pub authority: String,
+    pub api_url: Option<String>,
     pub timeout_secs: u64,
 }
 
@@ -153,6 +177,7 @@ struct RawConfig {
     from: Option<Spanned<String>>,
     #[serde(default)]
     transport: BTreeMap<String, Spanned<RawTransport>>,
+    relay: Option<relay::RawRelay>,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +202,9 @@ struct RawTransport {
     client_secret: Option<Spanned<String>>,
     api_url: Option<Spanned<String>>,
     user: Option<Spanned<String>>,
+    client_id: Option<Spanned<String>>,
+    tenant: Option<Spanned<String>>,
+    authority: Option<Spanned<String>>,
     dir: Option<Spanned<String>>,
     command: Option<Spanned<String>>,
 }
@@ -210,6 +238,9 @@ impl RawTransport {
             client_secret,
             api_url,
             user,
+            client_id,
+            tenant,
+            authority,
             dir,
             command
         )
@@ -234,6 +265,14 @@ const SMTP_KEYS: &[&str] = &[
     "timeout",
 ];
 const GMAIL_KEYS: &[&str] = &["from", "client_secret", "api_url", "user", "timeout"];
+const OUTLOOK_KEYS: &[&str] = &[
+    "from",
+    "client_id",
+    "tenant",
+    "authority",
+    "api_url",
+    "timeout",
+];
 // `timeout` is taken by every kind (for the file transport it has nothing to bound yet,
 // but a config that sets it everywhere must not be refused).
 const FILE_KEYS: &[&str] = &["from", "dir", "timeout"];
@@ -316,6 +355,7 @@ impl Ctx<'_> {
         let keys = match kind.as_deref() {
             Some("smtp") => SMTP_KEYS,
             Some("gmail") => GMAIL_KEYS,
+            Some("outlook") => OUTLOOK_KEYS,
             Some("file") => FILE_KEYS,
             Some("sendmail") => SENDMAIL_KEYS,
             _ => return message.to_string(),
@@ -337,6 +377,7 @@ impl Config {
             from: None,
             transports: BTreeMap::new(),
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         c.add_builtin(paths);
         c
@@ -361,17 +402,29 @@ impl Config {
             Some(p) => p.to_path_buf(),
             None => {
                 let p = paths.config_file();
-                if !p.exists() {
-                    return Ok(Config::builtin(paths));
+                // Only "nothing there at all" means no config. A dangling symlink or an
+                // unreadable file is a config the user meant to have: silently sending
+                // via the built-in file transport would tell a script the mail went out.
+                match std::fs::symlink_metadata(&p) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Ok(Config::builtin(paths))
+                    }
+                    _ => p,
                 }
-                p
             }
         };
-        let src = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+        let bytes =
+            crate::regular_file::read(&path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
+                path: path.clone(),
+                line: None,
+                key: None,
+                message: format!("cannot read: {e}"),
+            })?;
+        let src = String::from_utf8(bytes).map_err(|e| ConfigError {
             path: path.clone(),
             line: None,
             key: None,
-            message: format!("cannot read: {}", crate::message::io_reason(&e)),
+            message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
         let mut cfg = Config::parse(&src, &path, paths)?;
         if cfg
@@ -420,8 +473,12 @@ impl Config {
             from: raw.from.map(|f| f.into_inner()),
             transports,
             warnings: Vec::new(),
+            relay: RelayConfig::default(),
         };
         cfg.add_builtin(paths);
+        if let Some(r) = raw.relay {
+            cfg.relay = relay::relay(&ctx, r, &cfg.transport_names())?;
+        }
         if let Some(d) = &raw.default {
             if !cfg.transports.contains_key(d.get_ref()) {
                 return Err(ctx.err(
@@ -435,20 +492,22 @@ impl Config {
                 ));
             }
         }
-        // xoauth2 via `oauth` must point at a gmail transport.
+        // xoauth2 via `oauth` must point at a transport with an OAuth login.
         for t in cfg.transports.values() {
             if let TransportKind::Smtp(s) = &t.kind {
                 if let Some(o) = &s.oauth {
                     let ok = matches!(
                         cfg.transports.get(o).map(|t| &t.kind),
-                        Some(TransportKind::Gmail(_))
+                        Some(TransportKind::Gmail(_) | TransportKind::Outlook(_))
                     );
                     if !ok {
                         return Err(ConfigError {
                             path: path.to_path_buf(),
                             line: find_key_line(src, &t.name, "oauth"),
                             key: Some(format!("transport.{}.oauth", t.name)),
-                            message: format!("{o:?} is not a transport of kind \"gmail\""),
+                            message: format!(
+                                "{o:?} is not a transport of kind \"gmail\" or \"outlook\" (the transport whose OAuth login this smtp transport borrows)"
+                            ),
                         });
                     }
                 }
@@ -561,19 +620,20 @@ fn transport(
         return Err(ctx.err(
             Some(span),
             &key("kind"),
-            "missing; expected one of \"smtp\", \"gmail\", \"file\", \"sendmail\"",
+            "missing; expected one of \"smtp\", \"gmail\", \"outlook\", \"file\", \"sendmail\"",
         ));
     };
     let allowed = match kind.get_ref().as_str() {
         "smtp" => SMTP_KEYS,
         "gmail" => GMAIL_KEYS,
+        "outlook" => OUTLOOK_KEYS,
         "file" => FILE_KEYS,
         "sendmail" => SENDMAIL_KEYS,
         other => {
             return Err(ctx.err(
                 Some(kind.span()),
                 &key("kind"),
-                format!("unknown kind {other:?}; expected one of \"smtp\", \"gmail\", \"file\", \"sendmail\""),
+                format!("unknown kind {other:?}; expected one of \"smtp\", \"gmail\", \"outlook\", \"file\", \"sendmail\""),
             ))
         }
     };
@@ -710,7 +770,7 @@ fn transport(
                     return Err(ctx.err(
                         Some(t.auth.as_ref().map(|a| a.span()).unwrap_or(span.clone())),
                         &key("auth"),
-                        "\"xoauth2\" needs token_cmd (a command that prints an access token) or oauth (the name of a gmail transport)",
+                        "\"xoauth2\" needs token_cmd (a command that prints an access token) or oauth (the name of a gmail or outlook transport)",
                     ));
                 }
                 if t.username.is_none() {
@@ -777,6 +837,7 @@ fn transport(
                 timeout_secs: t.timeout.as_ref().map(|x| *x.get_ref()).unwrap_or(60),
             })
         }
+        "outlook" => outlook(ctx, &key, span.clone(), &t)?,
         "file" => TransportKind::File(FileConfig {
             dir: t
                 .dir
@@ -794,6 +855,71 @@ fn transport(
         from,
         kind: tk,
     })
+}
+
+fn outlook(
+    ctx: &Ctx<'_>,
+    key: &dyn Fn(&str) -> String,
+    span: Range<usize>,
+    t: &RawTransport,
+) -> Result<TransportKind, ConfigError> {
+    use crate::oauth::microsoft::{valid_tenant, DEFAULT_AUTHORITY, DEFAULT_TENANT};
+    let id = t.client_id.as_ref().ok_or_else(|| {
+        ctx.err(
+            Some(span.clone()),
+            &key("client_id"),
+            "missing; the Application (client) ID of your app registration in the Microsoft Entra admin center (see the README)",
+        )
+    })?;
+    let client_id = id.get_ref().trim().to_string();
+    if client_id.is_empty()
+        || client_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ctx.err(
+            Some(id.span()),
+            &key("client_id"),
+            "is not an Application (client) ID (e.g. \"00000000-0000-0000-0000-000000000000\")",
+        ));
+    }
+    let tenant = match &t.tenant {
+        None => DEFAULT_TENANT.to_string(),
+        Some(v) if valid_tenant(v.get_ref()) => v.get_ref().clone(),
+        Some(v) => return Err(ctx.err(
+            Some(v.span()),
+            &key("tenant"),
+            "expected \"common\", \"organizations\", \"consumers\", a tenant id or a tenant domain",
+        )),
+    };
+    let web_url = |v: &Spanned<String>, k: &str| -> Result<String, ConfigError> {
+        match url::Url::parse(v.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                let mut s = v.get_ref().clone();
+                if !s.ends_with('/') {
+                    s.push('/');
+                }
+                Ok(s)
+            }
+            _ => Err(ctx.err(Some(v.span()), &key(k), "is not an http(s) URL")),
+        }
+    };
+    let authority = match &t.authority {
+        Some(a) => web_url(a, "authority")?,
+        None => DEFAULT_AUTHORITY.to_string(),
+    };
+    let api_url = t
+        .api_url
+        .as_ref()
+        .map(|a| web_url(a, "api_url"))
+        .transpose()?;
+    Ok(TransportKind::Outlook(OutlookConfig {
+        client_id,
+        tenant,
+        authority,
+        api_url,
+        timeout_secs: t.timeout.as_ref().map(|x| *x.get_ref()).unwrap_or(60),
+    }))
 }
 
 #[cfg(test)]
@@ -873,6 +999,28 @@ mod tests {
     }
 
     #[test]
+    fn outlook_keys() {
+        let c = parse("[transport.o]\nkind = \"outlook\"\nclient_id = \"abc\"\ntenant = \"organizations\"\nauthority = \"http://127.0.0.1:9\"\n\n[transport.s]\nkind = \"smtp\"\nhost = \"smtp.office365.com\"\nusername = \"a@b.c\"\noauth = \"o\"\n").unwrap();
+        let TransportKind::Outlook(o) = &c.transports["o"].kind else {
+            panic!()
+        };
+        assert_eq!(o.authority, "http://127.0.0.1:9/");
+        assert_eq!(o.tenant, "organizations");
+        let e = parse("[transport.o]\nkind = \"outlook\"\ntenant = \"common\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("transport.o.client_id"));
+        let e = parse("[transport.o]\nkind = \"outlook\"\nclient_id = \"x\"\ntenant = \"a/b\"\n")
+            .unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(4), Some("transport.o.tenant"))
+        );
+        let e = parse("[transport.o]\nkind = \"outlook\"\nclient_id = \"x\"\nhost = \"h\"\n")
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("transport.o.host"));
+        assert!(e.message.contains("client_id, tenant, authority"), "{e}");
+    }
+
+    #[test]
     fn secrets_are_redacted_in_debug() {
         let c = parse("[transport.w]\nkind = \"smtp\"\nhost = \"h\"\nusername = \"u\"\npassword = \"hunter2\"\n").unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
@@ -885,6 +1033,13 @@ mod tests {
         assert!(
             matches!(c.transports["gmail-smtp"].kind, TransportKind::Smtp(ref s) if s.auth == AuthMech::Xoauth2)
         );
-        assert_eq!(c.transports.len(), 6);
+        assert!(matches!(
+            c.transports["outlook"].kind,
+            TransportKind::Outlook(_)
+        ));
+        assert!(
+            matches!(c.transports["outlook-smtp"].kind, TransportKind::Smtp(ref s) if s.oauth.as_deref() == Some("outlook"))
+        );
+        assert_eq!(c.transports.len(), 8);
     }
 }

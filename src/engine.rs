@@ -13,6 +13,9 @@ use crate::mime_tree::MimeTree;
 use crate::outbox::{now_rfc3339, Outbox, OutboxEntry, OutboxMeta};
 use crate::paths::Paths;
 use crate::transport::file::FileTransport;
+use crate::transport::outlook::{
+    self, MicrosoftLogin, OutlookTransport, SmtpToken as OutlookSmtpToken,
+};
 use crate::transport::sendmail::SendmailTransport;
 use crate::transport::smtp::{CmdToken, SmtpTransport, TokenProvider};
 use crate::transport::{CheckReport, ProgressFn, Stage, Transport, TransportError};
@@ -129,10 +132,29 @@ impl Engine {
     pub fn prepare(&self, draft: &Draft, transport: Option<&str>) -> Result<Prepared, InputError> {
         let tc = self.transport_config(transport)?;
         let from = self.resolve_from(draft, tc);
-        // The Gmail API has no envelope: Bcc must be in the bytes it gets (it strips it).
-        let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_));
-        let built = message::build_with(draft, &from, keep_bcc)?;
+        // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
+        // (they deliver to it and strip it).
+        let keep_bcc = matches!(tc.kind, TransportKind::Gmail(_) | TransportKind::Outlook(_));
         let size_limit = size_limit(&tc.kind);
+        let built = message::build_limited(
+            draft,
+            &from,
+            keep_bcc,
+            size_limit.unwrap_or(crate::attachment::DEFAULT_MAX_MESSAGE),
+        )
+        .map_err(|e| match (e, &tc.kind) {
+            // Too big for Graph: name the smtp transport sharing the login.
+            (MessageError::Attachment { path, reason }, TransportKind::Outlook(_))
+                if reason.contains("over the limit") =>
+            {
+                let borrowers = outlook::smtp_borrowers(&self.config, &tc.name);
+                MessageError::Attachment {
+                    reason: format!("{reason}{}", outlook::smtp_hint(&tc.name, &borrowers)),
+                    path,
+                }
+            }
+            (e, _) => e,
+        })?;
         Ok(Prepared {
             built,
             transport: tc.name.clone(),
@@ -159,20 +181,29 @@ impl Engine {
                         cmd: cmd.clone(),
                         timeout: std::time::Duration::from_secs(s.timeout_secs.max(1)),
                     })),
-                    (None, Some(gmail)) => {
-                        let g = self.config.transports.get(gmail).ok_or_else(|| {
+                    (None, Some(login)) => {
+                        let g = self.config.transports.get(login).ok_or_else(|| {
                             TransportError::user(
                                 Stage::Config,
-                                format!("oauth: no transport named {gmail:?}"),
+                                format!("oauth: no transport named {login:?}"),
                             )
                         })?;
-                        let TransportKind::Gmail(gc) = &g.kind else {
-                            return Err(TransportError::user(
-                                Stage::Config,
-                                format!("oauth: transport {gmail:?} is not of kind gmail"),
-                            ));
-                        };
-                        Some(crate::gmail::token_provider(gmail, gc, &self.paths)?)
+                        match &g.kind {
+                            TransportKind::Gmail(gc) => Some(
+                                crate::transport::gmail::token_provider(login, gc, &self.paths)?,
+                            ),
+                            TransportKind::Outlook(oc) => Some(Arc::new(OutlookSmtpToken(
+                                Arc::new(MicrosoftLogin::open(login, oc, &self.paths)?),
+                            ))),
+                            _ => {
+                                return Err(TransportError::user(
+                                    Stage::Config,
+                                    format!(
+                                        "oauth: transport {login:?} is not of kind gmail or outlook"
+                                    ),
+                                ))
+                            }
+                        }
                     }
                     _ => None,
                 };
@@ -182,7 +213,15 @@ impl Engine {
                     token,
                 })
             }
-            TransportKind::Gmail(g) => crate::gmail::transport(&tc.name, g, &self.paths)?,
+            TransportKind::Gmail(g) => {
+                crate::transport::gmail::transport(&tc.name, g, &self.paths)?
+            }
+            TransportKind::Outlook(o) => Box::new(OutlookTransport::open(
+                &tc.name,
+                o,
+                &self.config,
+                &self.paths,
+            )?),
         })
     }
 
@@ -194,6 +233,14 @@ impl Engine {
     ) -> Result<SendReport, SendError> {
         if let Some(limit) = p.size_limit {
             let size = p.built.raw.len() as u64;
+            if size > limit && p.kind == "outlook" {
+                let borrowers = outlook::smtp_borrowers(&self.config, &p.transport);
+                return Err(SendError::Input(InputError::Other(outlook::too_large(
+                    size,
+                    &p.transport,
+                    &borrowers,
+                ))));
+            }
             if size > limit {
                 return Err(SendError::Input(InputError::Other(format!(
                     "the message is {size} bytes ({}), over the {} transport's limit of {limit} bytes ({}); nothing was sent",
@@ -339,13 +386,7 @@ impl Engine {
             obj.extend(rest);
         }
         let path = self.paths.sent_log();
-        let res = std::fs::create_dir_all(&self.paths.data_dir).and_then(|_| {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?;
-            writeln!(f, "{line}")
-        });
+        let res = crate::paths::open_append_private(&path).and_then(|mut f| writeln!(f, "{line}"));
         if let Err(e) = res {
             tracing::warn!(path = %path.display(), error = %e, "could not append to the sent log");
         }
@@ -355,7 +396,8 @@ impl Engine {
 /// The transport's size limit, known before sending.
 pub fn size_limit(kind: &TransportKind) -> Option<u64> {
     match kind {
-        TransportKind::Gmail(_) => Some(crate::gmail::MAX_MESSAGE_BYTES),
+        TransportKind::Gmail(_) => Some(crate::transport::gmail::MAX_MESSAGE_BYTES),
+        TransportKind::Outlook(_) => Some(outlook::MAX_MESSAGE_BYTES),
         _ => None,
     }
 }

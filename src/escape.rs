@@ -17,15 +17,15 @@ fn is_control(c: char) -> bool {
 }
 
 /// `s` with every control character (C0, DEL, C1, bidi overrides) written as `\n`, `\t`,
-/// `\r`, `\e` or `\u{..}`. Plain text comes back borrowed.
+/// `\r`, `\e` or `\u{..}`. Plain text comes back borrowed. (Backslashes stay as they
+/// are: harmless to a terminal, and `{:?}` output passed through is not doubled.)
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_control) && !s.contains('\\') {
+    if !s.chars().any(is_control) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),

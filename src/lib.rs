@@ -2,20 +2,28 @@
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
 pub mod address;
+pub mod attachment;
+pub mod authorize;
 pub mod cli;
 pub mod command;
 pub mod config;
 pub mod drafts;
 pub mod engine;
 pub mod escape;
-pub mod gmail;
+pub mod http;
 pub mod logging;
 pub mod message;
 pub mod mime_tree;
+pub mod oauth;
 pub mod outbox;
 pub mod paths;
 pub mod raw;
+pub mod regular_file;
+pub mod relay;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod transport;
 pub mod ui;
+
+/// The Gmail transport lives under `transport/`; the old path stays for callers.
+pub use transport::gmail;

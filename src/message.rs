@@ -227,25 +227,6 @@ fn ascii_message_id(id: &str) -> String {
     }
 }
 
-fn read_attachment(spec: &AttachmentSpec) -> Result<(Vec<u8>, ContentType), MessageError> {
-    let path_str = spec.path.display().to_string();
-    let err = |reason: String| MessageError::Attachment {
-        path: path_str.clone(),
-        reason,
-    };
-    let meta = std::fs::metadata(&spec.path).map_err(|e| err(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(err("is a directory, not a file".into()));
-    }
-    let ct_text = spec.mime_type();
-    let ct = ContentType::parse(&ct_text).map_err(|_| MessageError::ContentType {
-        path: path_str.clone(),
-        value: ct_text.clone(),
-    })?;
-    let bytes = std::fs::read(&spec.path).map_err(|e| err(io_reason(&e)))?;
-    Ok((bytes, ct))
-}
-
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
@@ -324,12 +305,29 @@ pub fn build(draft: &Draft, from: &str) -> Result<Built, MessageError> {
 
 /// As `build`; `keep_bcc` writes the Bcc header too, for transports with no envelope
 /// (the Gmail API delivers to the headers' recipients and strips Bcc itself).
+pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, MessageError> {
+    build_limited(
+        draft,
+        from,
+        keep_bcc,
+        crate::attachment::DEFAULT_MAX_MESSAGE,
+    )
+}
+
+/// As `build_with`; attachments are checked against `max_bytes` (the transport's message
+/// limit) before any is read.
 ///
 /// The message header is written here (lettre's header writer encodes names that only
 /// need quoting, cannot write groups, and folds address lists in quadratic time); lettre
 /// builds the MIME parts.
-pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, MessageError> {
+pub fn build_limited(
+    draft: &Draft,
+    from: &str,
+    keep_bcc: bool,
+    max_bytes: u64,
+) -> Result<Built, MessageError> {
     validate_fields(draft)?;
+    crate::attachment::check_all(&draft.attachments, max_bytes)?;
     let from_mb = parse_mailbox("From", from)?;
     let to = parse_addresses("To", &draft.to)?;
     let cc = parse_addresses("Cc", &draft.cc)?;
@@ -423,7 +421,7 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
 
     let mut attachments = Vec::with_capacity(draft.attachments.len());
     for spec in &draft.attachments {
-        let (bytes, _) = read_attachment(spec)?;
+        let (bytes, _) = crate::attachment::read(spec, max_bytes)?;
         let a = body::attachment_body(&spec.mime_type(), bytes);
         let ct =
             body::PartContentType::new(&a.content_type).map_err(|_| MessageError::ContentType {

@@ -121,7 +121,7 @@ impl Outbox {
     /// hard-linked into place, which fails if a lock exists: another flush never sees a
     /// lock without its pid and mistakes it for a stale one.
     pub fn lock(&self) -> std::io::Result<FlushLock> {
-        std::fs::create_dir_all(&self.dir)?;
+        crate::paths::ensure_dir(&self.dir)?;
         let path = self.dir.join(".flush.lock");
         let tmp = self.dir.join(format!(
             ".flush.lock.{}.{}",

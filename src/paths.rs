@@ -67,11 +67,14 @@ pub fn expand_tilde(p: &str) -> PathBuf {
 }
 
 /// Write `bytes` to `path` atomically (temp file in the same dir, fsync, rename), so a
-/// crash leaves either the old file or the new one, never half of one.
+/// crash leaves either the old file or the new one, never half of one. The file is 0600
+/// from creation and missing directories are made 0700, whatever the umask: everything
+/// missive writes this way (drafts, outbox, sent copies) is someone's private mail.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    ensure_dir(dir)?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name()
@@ -79,7 +82,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             .unwrap_or_default(),
         uuid::Uuid::new_v4().simple()
     ));
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
     let res = f.write_all(bytes).and_then(|_| f.sync_all());
     drop(f);
     if let Err(e) = res.and_then(|_| std::fs::rename(&tmp, path)) {
@@ -87,38 +94,83 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         return Err(e);
     }
     Ok(())
+}
+
+/// Create `dir` and any missing parents with mode 0700; existing ones are left as they
+/// are (a user's own `~/mail` keeps its mode).
+pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// Create `dir` (and parents) with mode 0700: for tokens and other private state.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    ensure_dir(dir)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Open `path` for appending (a log), creating it 0600; an existing file that others
+/// could read is made 0600 too.
+pub fn open_append_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent() {
+        ensure_dir(dir)?;
     }
-    Ok(())
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    if f.metadata()?.permissions().mode() & 0o077 != 0 {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
+/// Make an existing tree private: dirs 0700, files without group/other bits. Files and
+/// dirs made by versions before this one (or by hand under a 022 umask) are fixed on
+/// start. Symbolic links are not followed: what they point at is not ours to change.
+pub fn secure_tree(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fn walk(dir: &Path, depth: u32) -> std::io::Result<()> {
+        let meta = std::fs::symlink_metadata(dir)?;
+        if !meta.is_dir() {
+            return Ok(());
+        }
+        if meta.permissions().mode() & 0o777 != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        if depth == 0 {
+            return Ok(());
+        }
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let m = entry.metadata()?;
+            if m.is_dir() {
+                walk(&entry.path(), depth - 1)?;
+            } else if m.is_file() && m.permissions().mode() & 0o077 != 0 {
+                let mode = m.permissions().mode() & 0o700 | 0o600;
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode))?;
+            }
+        }
+        Ok(())
+    }
+    match walk(dir, 4) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        r => r,
+    }
 }
 
 /// Write a private file (mode 0600 from creation, never briefly world-readable).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    let res = f.write_all(bytes).and_then(|_| f.sync_all());
-    drop(f);
-    if let Err(e) = res.and_then(|_| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    write_atomic(path, bytes)
 }

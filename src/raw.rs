@@ -5,6 +5,10 @@
 
 use mail_parser::{HeaderName, MessageParser};
 
+/// Largest message a program may hand over when the transport names no limit: above
+/// every provider's (Gmail's is 35 MiB).
+pub const MAX_SUBMISSION: u64 = 64 << 20;
+
 /// A message as handed over: its header fields (each the exact bytes of its lines, CRLF
 /// included) and the body that follows the empty line.
 #[derive(Clone, Debug, PartialEq)]

@@ -17,8 +17,8 @@ pub const EX_IOERR: i32 = 74;
 pub const EX_TEMPFAIL: i32 = 75;
 pub const EX_CONFIG: i32 = 78;
 
-/// Largest message read from stdin: above every provider's limit (Gmail's is 35 MiB).
-pub const MAX_INPUT: u64 = 64 << 20;
+/// Largest message read from stdin.
+const MAX_INPUT: u64 = crate::raw::MAX_SUBMISSION;
 
 const USAGE: &str = "\
 usage: missive sendmail [-t] [-i] [-f ADDR] [-F NAME] [-a|--transport NAME] [--config PATH] [RCPT...]

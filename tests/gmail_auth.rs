@@ -277,3 +277,75 @@ async fn bad_client_secret_names_the_console_step() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("gmail"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn the_redirected_url_can_be_pasted_on_stdin() {
+    use std::io::Write as _;
+    let google = Google::start().await;
+    let home = Home::new(&google, "");
+    let mut child = home
+        .command()
+        .args(["auth", "gmail", "--no-browser"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    let auth_url = loop {
+        let line = lines.next().expect("no URL").expect("read");
+        seen.push(line.clone());
+        if line.trim().starts_with(&google.uri()) {
+            break line.trim().to_string();
+        }
+    };
+    // The browser on another machine: Google redirects it to a loopback address there,
+    // which does not load; the user copies the address instead of following it.
+    let (_, headers, _) = http_get(&auth_url);
+    let location = headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .map(|(_, v)| v.clone())
+        .expect("Location");
+    let mut forged = url::Url::parse(&location).expect("url");
+    forged
+        .query_pairs_mut()
+        .clear()
+        .append_pair("code", "4/forged")
+        .append_pair("state", "not-ours");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{forged}").expect("paste");
+    writeln!(stdin, "  {location}  ").expect("paste");
+    drop(stdin);
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    let all = format!("{}\n{}", seen.join("\n"), rest.join("\n"));
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{all}\n{err}");
+    assert!(all.contains("paste"), "tells how: {all}");
+    assert!(err.contains("state mismatch"), "{err}");
+    // Only the real code was exchanged.
+    let st = google.state();
+    assert_eq!(st.token_forms.len(), 1);
+    assert_eq!(
+        st.token_forms[0].get("code").map(String::as_str),
+        Some(AUTH_CODE)
+    );
+    drop(st);
+    assert_eq!(mode(&home.token_file()), 0o600);
+}
+
+#[tokio::test]
+async fn device_flow_is_refused_for_google_with_the_alternative() {
+    let google = Google::start().await;
+    let home = Home::new(&google, "");
+    let out = home.run(&["auth", "gmail", "--device"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("Google") && err.contains("--no-browser"),
+        "{err}"
+    );
+    assert_eq!(google.request_count().await, 0);
+}

@@ -41,6 +41,8 @@ def parse_args():
                    help="require AUTH PLAIN/LOGIN with these credentials (else 535)")
     p.add_argument("--xoauth2", metavar="USER:TOKEN",
                    help="offer AUTH XOAUTH2 and accept this user with this bearer token")
+    p.add_argument("--port", type=int, default=0,
+                   help="listen on this port (default: a free one)")
     p.add_argument("--maildir", required=True, help="where accepted messages are saved")
     p.add_argument("--fail-first-data", type=int, metavar="CODE",
                    help="answer the first DATA with this code (e.g. 451); later ones 250")
@@ -283,7 +285,7 @@ async def main():
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        factory, "127.0.0.1", 0, ssl=context if args.mode == "tls" else None
+        factory, "127.0.0.1", args.port, ssl=context if args.mode == "tls" else None
     )
     print("READY %d" % server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()

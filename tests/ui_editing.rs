@@ -73,3 +73,130 @@ fn a_batch_stops_at_the_editor_and_keeps_the_rest() {
         "the keys after Ctrl-E are left for the event loop"
     );
 }
+
+fn shift_ctrl_z() -> Event {
+    Event::Key(KeyEvent::new(
+        KeyCode::Char('Z'),
+        KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+    ))
+}
+
+fn send(app: &mut App, evs: impl IntoIterator<Item = Event>) {
+    for ev in evs {
+        app.handle_event(ev);
+    }
+}
+
+fn long_body(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("{i:04} 다람쥐 헌 쳇바퀴에 타고파 — line of a long body"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn undo_of_a_paste_in_a_long_body_restores_it_in_one_step() {
+    let body = long_body(1_000);
+    let mut app = app_on(Pane::Text, &body);
+    // Into the middle of the body, past where the old edit window ended.
+    for _ in 0..600 {
+        app.handle_event(key(KeyCode::Down));
+    }
+    let paste = long_body(300);
+    app.handle_paste(&paste);
+    assert_eq!(app.text.line_count(), 1_299);
+    app.handle_event(ctrl('z'));
+    assert_eq!(app.draft().text.as_deref(), Some(body.as_str()));
+    assert_eq!(app.text.cursor(), (600, 0));
+    // Redo puts it back, with Ctrl-R or Ctrl-Shift-Z.
+    app.handle_event(ctrl('r'));
+    assert_eq!(app.text.line_count(), 1_299);
+    app.handle_event(ctrl('z'));
+    app.handle_event(shift_ctrl_z());
+    assert_eq!(app.text.line_count(), 1_299);
+    // The same for a paste that arrived as keystrokes, in two batches.
+    app.handle_event(ctrl('z'));
+    let mut evs: VecDeque<Event> = chars("typed\npaste\n").collect();
+    app.handle_events(&mut evs);
+    let mut evs: VecDeque<Event> = chars("more of it").collect();
+    app.handle_events(&mut evs);
+    assert_ne!(app.draft().text.as_deref(), Some(body.as_str()));
+    app.handle_event(ctrl('z'));
+    assert_eq!(app.draft().text.as_deref(), Some(body.as_str()));
+}
+
+#[test]
+fn undo_takes_back_typing_a_word_at_a_time() {
+    let mut app = app_on(Pane::Text, "");
+    send(&mut app, chars("안녕 hello world"));
+    app.handle_event(ctrl('z'));
+    assert_eq!(app.draft().text.as_deref(), Some("안녕 hello "));
+    app.handle_event(ctrl('u'));
+    assert_eq!(app.draft().text.as_deref(), Some("안녕 "));
+    app.handle_event(ctrl('r'));
+    assert_eq!(app.draft().text.as_deref(), Some("안녕 hello "));
+    // Backspaces are undone as a run too.
+    for _ in 0..6 {
+        app.handle_event(key(KeyCode::Backspace));
+    }
+    assert_eq!(app.draft().text.as_deref(), Some("안녕 "));
+    app.handle_event(ctrl('z'));
+    assert_eq!(app.draft().text.as_deref(), Some("안녕 hello "));
+    // Header fields undo too (their own history).
+    app.set_focus(Pane::Subject);
+    send(&mut app, chars("x"));
+    app.handle_event(ctrl('z'));
+    assert_eq!(app.draft().subject, "s");
+}
+
+#[test]
+fn removing_an_attachment_can_be_undone_and_redone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.pdf");
+    let b = dir.path().join("b.txt");
+    std::fs::write(&a, "a").expect("write");
+    std::fs::write(&b, "b").expect("write");
+    let mut app = app_on(Pane::Text, "");
+    app.add_attachment(a.clone());
+    app.add_attachment(b.clone());
+    app.set_focus(Pane::Attachments);
+    app.attachment_sel = 0;
+    app.handle_event(key(KeyCode::Delete));
+    let paths = |app: &App| -> Vec<PathBuf> {
+        app.draft()
+            .attachments
+            .iter()
+            .map(|s| s.path.clone())
+            .collect()
+    };
+    assert_eq!(paths(&app), vec![b.clone()]);
+    app.handle_event(ctrl('z'));
+    // Back where it was, and selected.
+    assert_eq!(paths(&app), vec![a.clone(), b.clone()]);
+    assert_eq!(app.attachment_sel, 0);
+    app.handle_event(ctrl('r'));
+    assert_eq!(paths(&app), vec![b.clone()]);
+    app.handle_event(ctrl('z'));
+    // One more undo takes back attaching b.
+    app.handle_event(ctrl('z'));
+    assert_eq!(paths(&app), vec![a.clone()]);
+    // Undo in the body does not touch the attachments.
+    app.set_focus(Pane::Text);
+    app.handle_event(ctrl('z'));
+    assert_eq!(paths(&app), vec![a]);
+}
+
+#[test]
+fn an_editor_round_trip_is_undone_in_one_step() {
+    let body = long_body(500);
+    let mut app = app_on(Pane::Text, &body);
+    let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+    lines[250] = "rewritten in the editor".into();
+    lines.push("and a new last line".into());
+    app.replace_body(Pane::Text, &format!("{}\n", lines.join("\n")));
+    assert_eq!(app.draft().text, Some(lines.join("\n")));
+    app.handle_event(ctrl('z'));
+    assert_eq!(app.draft().text.as_deref(), Some(body.as_str()));
+    app.handle_event(ctrl('r'));
+    assert_eq!(app.draft().text, Some(lines.join("\n")));
+}

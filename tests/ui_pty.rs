@@ -129,6 +129,29 @@ fn draft_text(data_home: &Path) -> Option<String> {
     v["draft"]["text"].as_str().map(str::to_string)
 }
 
+/// Wait until the saved draft's text is `expected`; returns when it was seen.
+fn wait_for_draft(env: &Env, expected: &str, what: &str) -> Instant {
+    let until = Instant::now() + Duration::from_secs(60);
+    let mut last = None;
+    loop {
+        last = draft_text(&env.data_home).or(last);
+        if last.as_deref() == Some(expected) {
+            return Instant::now();
+        }
+        if Instant::now() > until {
+            let got = last.unwrap_or_default();
+            panic!(
+                "{what}: the draft never held the expected body: {} of {} lines, {} of {} bytes",
+                got.lines().count(),
+                expected.lines().count(),
+                got.len(),
+                expected.len()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Paste `lines` as keystrokes into an empty body and wait until the draft holds them
 /// all, with no other key pressed. Returns how long that took after the last byte was
 /// written.
@@ -138,29 +161,8 @@ fn paste_without_bracketed_paste(lines: &[String]) -> Duration {
     // Recipient and subject given: the composer opens with the body focused.
     let c = Composer::start(&env, &["--to", "bob@example.net", "--subject", "paste"]);
     c.wait_for_screen("via archive");
-    let typed = lines.join("\r");
-    let expected = lines.join("\n");
-    let writer = c.type_bytes(typed.into_bytes());
-    let until = Instant::now() + Duration::from_secs(60);
-    let mut last = None;
-    loop {
-        last = draft_text(&env.data_home).or(last);
-        if last.as_deref() == Some(expected.as_str()) {
-            break;
-        }
-        if Instant::now() > until {
-            let got = last.unwrap_or_default();
-            panic!(
-                "the body never held the whole paste: {} of {} lines, {} of {} bytes",
-                got.lines().count(),
-                lines.len(),
-                got.len(),
-                expected.len()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let done = Instant::now();
+    let writer = c.type_bytes(lines.join("\r").into_bytes());
+    let done = wait_for_draft(&env, &lines.join("\n"), "paste");
     let written = writer.join().expect("writer");
     done.saturating_duration_since(written)
 }
@@ -196,4 +198,46 @@ fn a_500_line_paste_is_kept_whole() {
     let text = lines(500, 30);
     let after = paste_without_bracketed_paste(&text);
     eprintln!("500-line paste: in the saved draft {after:?} after the last byte was written");
+}
+
+#[test]
+fn a_paste_into_a_long_body_is_undone_in_one_step() {
+    let env = Env::new();
+    config(&env);
+    let body = lines(300, 40).join("\n");
+    let file = env.file("body.txt", &body);
+    let file = file.to_string_lossy();
+    let c = Composer::start(
+        &env,
+        &[
+            "--to",
+            "bob@example.net",
+            "--subject",
+            "undo",
+            "--text",
+            &file,
+        ],
+    );
+    c.wait_for_screen("via archive");
+    let paste = lines(500, 30);
+    // A bracketed paste (the terminal marks it), at the top of the body.
+    let mut bytes = b"\x1b[200~".to_vec();
+    bytes.extend(paste.join("\r").into_bytes());
+    bytes.extend(b"\x1b[201~");
+    c.type_bytes(bytes).join().expect("writer");
+    let pasted = format!("{}{body}", paste.join("\n"));
+    wait_for_draft(&env, &pasted, "bracketed paste");
+    // Ctrl-Z once.
+    c.type_bytes(vec![0x1a]).join().expect("writer");
+    wait_for_draft(&env, &body, "undo of the bracketed paste");
+    // The same paste as plain keystrokes: still one step.
+    c.type_bytes(paste.join("\r").into_bytes())
+        .join()
+        .expect("writer");
+    wait_for_draft(&env, &pasted, "paste as keystrokes");
+    c.type_bytes(vec![0x1a]).join().expect("writer");
+    wait_for_draft(&env, &body, "undo of the keystroke paste");
+    // And Ctrl-R brings it back.
+    c.type_bytes(vec![0x12]).join().expect("writer");
+    wait_for_draft(&env, &pasted, "redo");
 }

@@ -52,7 +52,7 @@ impl Transport for FileTransport {
 
     fn check(&self) -> BoxFuture<'_, Result<CheckReport, TransportError>> {
         Box::pin(async move {
-            std::fs::create_dir_all(&self.dir).map_err(|e| {
+            crate::paths::ensure_dir(&self.dir).map_err(|e| {
                 TransportError::new(Stage::Write, false, format!("{}: {e}", self.dir.display()))
             })?;
             let probe = self

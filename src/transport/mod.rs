@@ -11,6 +11,9 @@ use serde::Serialize;
 use crate::message::Envelope;
 
 pub mod file;
+pub mod gmail;
+pub mod guarded;
+pub mod outlook;
 pub mod sendmail;
 pub mod smtp;
 pub mod tls_probe;
@@ -146,7 +149,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 pub fn no_progress(_: Progress) {}
 
 pub trait Transport: Send + Sync {
-    /// "smtp", "gmail", "file", "sendmail".
+    /// "smtp", "gmail", "outlook", "file", "sendmail".
     fn kind(&self) -> &'static str;
 
     /// Largest message the far end takes, when known before sending.

@@ -14,6 +14,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
+use super::guarded::{Guarded, Watch};
 use super::{CheckReport, Progress, ProgressFn, Receipt, Stage, Transport, TransportError};
 use crate::config::{AuthMech, Security, SmtpConfig};
 use crate::message::Envelope;
@@ -60,12 +61,27 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
     super::error_chain(e)
 }
 
-fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> TransportError {
+fn classify(
+    security: Security,
+    stage: Stage,
+    e: &lettre::transport::smtp::Error,
+) -> TransportError {
     let mut msg = describe(e);
+    if e.is_response() {
+        // lettre's parser says "error Tag at: <the raw reply>": name the problem, and show
+        // the reply escaped (it ends in a raw CR LF, and may hold anything).
+        if let Some((_, rest)) = msg.split_once(" at: ") {
+            msg = format!(
+                "the server's reply is not SMTP (expected a 3-digit code, then a space or '-'): {}",
+                crate::escape::quoted(rest.trim_end_matches(['\r', '\n']))
+            );
+        }
+    }
     let not_tls = crate::transport::tls_probe::NOT_TLS_MARKERS
         .iter()
         .any(|m| msg.contains(m));
-    if not_tls {
+    // The hint says "try starttls": only worth saying when that is not what is set.
+    if not_tls && security == Security::Tls {
         msg.push_str(crate::transport::tls_probe::NOT_TLS_HINT);
     }
     let stage = if e.is_tls()
@@ -79,7 +95,7 @@ fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> TransportError 
     };
     let transient =
         e.is_transient() || e.is_timeout() || (!e.is_permanent() && stage == Stage::Connect);
-    let mut t = TransportError::new(stage, transient, msg);
+    let mut t = TransportError::new(stage, transient, crate::escape::cut(&msg, 2000));
     t.code = e.status().map(|c| c.to_string().parse().unwrap_or(0));
     t
 }
@@ -277,6 +293,56 @@ impl SmtpTransport {
         }
     }
 
+    /// TCP (and implicit TLS), then the greeting and EHLO, on a `Guarded` socket so that
+    /// no reply can grow without end or keep the task from its timeouts.
+    async fn connect(
+        &self,
+        addr: (&str, u16),
+        hello: &ClientId,
+        implicit: Option<rustls::ClientConfig>,
+        watch: Arc<Watch>,
+    ) -> Result<AsyncSmtpConnection, TransportError> {
+        use lettre::transport::smtp::client::AsyncTokioStream;
+        let at = format!("{}:{}", self.cfg.host, self.cfg.port);
+        let tcp = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| TransportError::new(Stage::Connect, true, format!("{at}: {e}")))?;
+        let peer = tcp
+            .peer_addr()
+            .map_err(|e| TransportError::new(Stage::Connect, true, format!("{at}: {e}")))?;
+        let stream: Box<dyn AsyncTokioStream> = match implicit {
+            None => Box::new(Guarded::new(tcp, peer, watch)),
+            Some(config) => {
+                let tls_err = |m: String| TransportError::new(Stage::Tls, false, m);
+                let name = rustls_pki_types::ServerName::try_from(self.cfg.host.clone())
+                    .map_err(|e| tls_err(format!("{}: {e}", self.cfg.host)))?;
+                let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| {
+                        let msg = super::error_chain(&e);
+                        let hint = if crate::transport::tls_probe::NOT_TLS_MARKERS
+                            .iter()
+                            .any(|m| msg.contains(m))
+                        {
+                            crate::transport::tls_probe::NOT_TLS_HINT
+                        } else {
+                            ""
+                        };
+                        tls_err(format!("{at}: TLS handshake: {msg}{hint}"))
+                    })?;
+                Box::new(Guarded::new(tls, peer, watch))
+            }
+        };
+        AsyncSmtpConnection::connect_with_transport(stream, hello)
+            .await
+            .map_err(|e| {
+                let mut t = classify(self.cfg.security, Stage::Connect, &e);
+                t.message = format!("{at}: {}", t.message);
+                t
+            })
+    }
+
     /// Connect, secure, authenticate. Returns the open connection and what was negotiated.
     async fn open(
         &self,
@@ -287,35 +353,46 @@ impl SmtpTransport {
         let addr = (self.cfg.host.as_str(), self.cfg.port);
         progress(Progress::Connecting);
         let implicit = match self.cfg.security {
-            Security::Tls => Some(self.tls_params()?),
+            Security::Tls => Some(crate::transport::tls_probe::client_config(
+                self.cfg.ca_file.as_deref(),
+            )?),
             _ => None,
         };
         let starttls = match self.cfg.security {
             Security::StartTls => Some(self.tls_params()?),
             _ => None,
         };
-        let connect =
-            AsyncSmtpConnection::connect_tokio1(addr, Some(self.timeout()), &hello, implicit, None);
+        let watch = Arc::new(Watch::default());
+        let connect = self.connect(addr, &hello, implicit, watch.clone());
         let mut conn = tokio::time::timeout(self.timeout() + Duration::from_secs(1), connect)
             .await
             .map_err(|_| {
+                let got = watch.bytes_read.load(std::sync::atomic::Ordering::Relaxed);
+                let (what, why) = if got > 0 {
+                    // It talked, but never finished a greeting and EHLO reply.
+                    (
+                        "no complete answer",
+                        format!(
+                            " (it sent {got} bytes without completing its greeting and EHLO reply)"
+                        ),
+                    )
+                } else {
+                    (
+                        "no answer",
+                        crate::transport::tls_probe::silent_hint(self.cfg.security).to_string(),
+                    )
+                };
                 TransportError::new(
                     Stage::Connect,
                     true,
                     format!(
-                        "no answer from {}:{} within {:?}{}",
+                        "{what} from {}:{} within {:?}{why}",
                         self.cfg.host,
                         self.cfg.port,
                         self.timeout(),
-                        crate::transport::tls_probe::silent_hint(self.cfg.security)
                     ),
                 )
-            })?
-            .map_err(|e| {
-                let mut t = classify(Stage::Connect, &e);
-                t.message = format!("{}:{}: {}", self.cfg.host, self.cfg.port, t.message);
-                t
-            })?;
+            })??;
         notes.push(format!("connected to {}:{}", self.cfg.host, self.cfg.port));
         match self.cfg.security {
             Security::Tls => notes.push("implicit TLS".into()),
@@ -333,9 +410,12 @@ impl SmtpTransport {
                         ),
                     ));
                 }
+                watch
+                    .encrypted_below
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 timed(Stage::Tls, self.timeout(), "STARTTLS", async {
                     conn.starttls(params, &hello).await.map_err(|e| {
-                        let mut t = classify(Stage::Tls, &e);
+                        let mut t = classify(self.cfg.security, Stage::Tls, &e);
                         t.stage = Stage::Tls;
                         t
                     })
@@ -373,7 +453,7 @@ impl SmtpTransport {
                 ));
             }
             let auth_err = |e: lettre::transport::smtp::Error| {
-                let mut t = classify(Stage::Auth, &e);
+                let mut t = classify(self.cfg.security, Stage::Auth, &e);
                 t.stage = Stage::Auth;
                 // A refused login does not fix itself by waiting.
                 if e.is_permanent() {
@@ -427,7 +507,7 @@ impl SmtpTransport {
         progress: ProgressFn<'_>,
     ) -> Result<Response, TransportError> {
         let send_err = |e: lettre::transport::smtp::Error| {
-            let mut t = classify(Stage::Send, &e);
+            let mut t = classify(self.cfg.security, Stage::Send, &e);
             t.stage = Stage::Send;
             t
         };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use super::{Stage, TransportError};
@@ -83,12 +83,19 @@ pub fn count_pem_certificates(path: &std::path::Path, pem: &[u8]) -> Result<usiz
     Ok(n)
 }
 
+/// Longest reply line and whole (multi-line) reply taken from a server, as on the send
+/// path: past these a server is misbehaving, and reading on would buffer without end.
+pub const MAX_LINE: usize = 4 * 1024;
+pub const MAX_REPLY: usize = 64 * 1024;
+
 async fn read_reply(r: &mut BufReader<TcpStream>) -> Result<(u16, String), TransportError> {
+    let bad = |m: String| TransportError::new(Stage::Connect, false, m);
     let mut all = String::new();
     loop {
-        let mut line = String::new();
-        let n = r
-            .read_line(&mut line)
+        let mut line = Vec::new();
+        let n = (&mut *r)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
             .await
             .map_err(|e| TransportError::new(Stage::Connect, true, e.to_string()))?;
         if n == 0 {
@@ -98,10 +105,28 @@ async fn read_reply(r: &mut BufReader<TcpStream>) -> Result<(u16, String), Trans
                 "connection closed by server",
             ));
         }
-        all.push_str(&line);
-        if line.len() < 4 || line.as_bytes()[3] != b'-' {
-            let code = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
-            return Ok((code, all));
+        if line.len() > MAX_LINE {
+            return Err(bad(format!(
+                "the server sent a reply line over {MAX_LINE} bytes; not an SMTP server?"
+            )));
+        }
+        let text = String::from_utf8_lossy(&line);
+        let code = text.get(..3).and_then(|c| c.parse::<u16>().ok());
+        let sep = line.get(3).copied();
+        if code.is_none() || !matches!(sep, Some(b' ' | b'-' | b'\r' | b'\n') | None) {
+            return Err(bad(format!(
+                "the server's reply is not SMTP (expected a 3-digit code): {}",
+                crate::escape::quoted(text.trim_end())
+            )));
+        }
+        all.push_str(&text);
+        if all.len() > MAX_REPLY {
+            return Err(bad(format!(
+                "the server sent a reply over {MAX_REPLY} bytes; not an SMTP server?"
+            )));
+        }
+        if sep != Some(b'-') {
+            return Ok((code.unwrap_or(0), all));
         }
     }
 }
@@ -148,7 +173,9 @@ pub async fn probe(cfg: &SmtpConfig) -> Result<String, TransportError> {
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let mut tls = connector.connect(name, tcp).await.map_err(|e| {
             let msg = e.to_string();
-            let hint = if NOT_TLS_MARKERS.iter().any(|m| msg.contains(m)) {
+            let hint = if cfg.security == Security::Tls
+                && NOT_TLS_MARKERS.iter().any(|m| msg.contains(m))
+            {
                 NOT_TLS_HINT
             } else {
                 ""

@@ -133,6 +133,10 @@ pub enum Action {
     QuitSaving,
     QuitDiscarding,
     ResumeDraft(String),
+    /// Undo / redo in the focused pane (the body's, a field's or the attachment list's
+    /// own history).
+    Undo,
+    Redo,
 }
 
 /// The composer keymap: keys that mean the same in every pane. Anything else goes to the
@@ -150,6 +154,15 @@ pub fn composer_keymap(key: &KeyEvent, focus: Pane) -> Option<Action> {
         }
         KeyCode::BackTab => Action::PrevPane,
         KeyCode::F(1) => Action::Help,
+        // Ctrl-Shift-Z only reaches us from terminals that report Shift with Ctrl.
+        KeyCode::Char('z' | 'Z')
+            if ctrl
+                && !alt
+                && (key.modifiers.contains(KeyModifiers::SHIFT)
+                    || key.code == KeyCode::Char('Z')) =>
+        {
+            Action::Redo
+        }
         KeyCode::Char(c) if ctrl && !alt => match c.to_ascii_lowercase() {
             'o' => Action::OpenPicker,
             't' => Action::OpenSwitcher,
@@ -158,6 +171,8 @@ pub fn composer_keymap(key: &KeyEvent, focus: Pane) -> Option<Action> {
             's' => Action::SaveDraft,
             'y' => Action::Send,
             'q' => Action::Quit,
+            'z' | 'u' => Action::Undo,
+            'r' => Action::Redo,
             _ => return None,
         },
         KeyCode::Enter if focus.is_line() => Action::NextPane,
@@ -237,6 +252,39 @@ impl AttachmentRow {
     }
 }
 
+/// A change to the attachment list: the row and where it was.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ListChange {
+    Added(usize, AttachmentRow),
+    Removed(usize, AttachmentRow),
+}
+
+/// The attachment list's undo history.
+#[derive(Clone, Debug, Default)]
+pub struct ListHistory {
+    done: Vec<ListChange>,
+    undone: Vec<ListChange>,
+}
+
+impl ListHistory {
+    pub fn record(&mut self, change: ListChange) {
+        self.undone.clear();
+        self.done.push(change);
+    }
+
+    pub fn undo(&mut self) -> Option<ListChange> {
+        let c = self.done.pop()?;
+        self.undone.push(c.clone());
+        Some(c)
+    }
+
+    pub fn redo(&mut self) -> Option<ListChange> {
+        let c = self.undone.pop()?;
+        self.done.push(c.clone());
+        Some(c)
+    }
+}
+
 /// What the composer starts with.
 pub struct Init {
     pub draft: Draft,
@@ -263,6 +311,8 @@ pub struct App {
     pub html: Body,
     pub attachments: Vec<AttachmentRow>,
     pub attachment_sel: usize,
+    /// Additions and removals of attachments, for undo.
+    pub attachment_history: ListHistory,
     /// Derive the HTML part from the text (`--markdown`).
     pub markdown: bool,
     pub headers: Vec<(String, String)>,
@@ -317,6 +367,7 @@ pub fn transport_detail(tc: &TransportConfig) -> String {
             None => format!("{}:{}", s.host, s.port),
         },
         TransportKind::Gmail(g) => format!("Gmail API, user {}", g.user),
+        TransportKind::Outlook(o) => format!("Microsoft Graph, tenant {}", o.tenant),
         TransportKind::File(f) => f.dir.display().to_string(),
         TransportKind::Sendmail(s) => s.command.clone(),
     }
@@ -354,6 +405,7 @@ impl App {
             html: Body::new(""),
             attachments: Vec::new(),
             attachment_sel: 0,
+            attachment_history: ListHistory::default(),
             markdown: false,
             headers: Vec::new(),
             message_id: None,
@@ -406,8 +458,6 @@ impl App {
         self.subject = line_area(&d.subject, "");
         self.text = Body::new(d.text.as_deref().unwrap_or(""));
         self.html = Body::new(d.html.as_deref().unwrap_or(""));
-        self.text.set_screen_rows(self.screen.height);
-        self.html.set_screen_rows(self.screen.height);
         self.attachments = d
             .attachments
             .iter()
@@ -415,6 +465,7 @@ impl App {
             .map(AttachmentRow::new)
             .collect();
         self.attachment_sel = 0;
+        self.attachment_history = ListHistory::default();
         self.markdown = d.markdown;
         self.headers = d.headers.clone();
         self.message_id = d.message_id.clone();
@@ -433,6 +484,19 @@ impl App {
         self.refresh_cursor_styles();
         self.size = SizeState::Unknown;
         self.measure_due = Some(Instant::now());
+        self.relayout();
+    }
+
+    /// Tell the bodies where they are on screen, so the rows they keep in view follow
+    /// their cursors (drawing reads that and changes nothing).
+    pub fn relayout(&mut self) {
+        let a = super::view::layout(self.screen, self);
+        for (pane, rect) in [(Pane::Text, a.text), (Pane::Html, a.html)] {
+            let inner = super::view::body_inner(rect);
+            if let Some(b) = self.body_mut(pane) {
+                b.set_view(inner.width, inner.height);
+            }
+        }
     }
 
     /// The From that the active transport implies (transport's, config's, $USER@host).
@@ -454,9 +518,7 @@ impl App {
             Pane::Cc => &self.cc,
             Pane::Bcc => &self.bcc,
             Pane::Subject => &self.subject,
-            Pane::Text => &self.text.area,
-            Pane::Html => &self.html.area,
-            Pane::Attachments => return None,
+            Pane::Text | Pane::Html | Pane::Attachments => return None,
         })
     }
 
@@ -720,18 +782,17 @@ impl App {
     fn type_text(&mut self, text: &str) {
         let focus = self.focus;
         let changed = match self.body_mut(focus) {
-            Some(b) => b.insert_str(text),
+            Some(b) => b.type_text(text, Instant::now()),
             None => self.area_mut(focus).is_some_and(|t| t.insert_str(text)),
         };
         if changed {
             self.edited(Some(focus));
         }
+        self.relayout();
     }
 
     pub fn resize(&mut self, w: u16, h: u16) {
         self.screen = Rect::new(0, 0, w, h);
-        self.text.set_screen_rows(h);
-        self.html.set_screen_rows(h);
         let screen = self.screen;
         for p in &mut self.popups {
             match p {
@@ -740,6 +801,7 @@ impl App {
                 _ => {}
             }
         }
+        self.relayout();
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) {
@@ -756,9 +818,10 @@ impl App {
         }
         if let Some(action) = composer_keymap(&key, self.focus) {
             self.apply(action);
-            return;
+        } else {
+            self.pane_input(key);
         }
-        self.pane_input(key);
+        self.relayout();
     }
 
     fn pane_input(&mut self, key: KeyEvent) {
@@ -771,19 +834,19 @@ impl App {
             }
             return;
         }
-        let mut input = Input::from(key);
-        // Our own additions to the textarea's emacs-like keys.
-        if input.ctrl && !input.alt {
-            match input.key {
-                Key::Char('z') => input.key = Key::Char('u'),
-                Key::Char('v') => {
-                    input = Input {
-                        key: Key::Paste,
-                        ..Input::default()
-                    }
-                }
-                _ => {}
+        if let Some(b) = self.body_mut(focus) {
+            if b.input(key, Instant::now()) {
+                self.edited(Some(focus));
             }
+            return;
+        }
+        let mut input = Input::from(key);
+        // Our own addition to the textarea's emacs-like keys.
+        if input.ctrl && !input.alt && input.key == Key::Char('v') {
+            input = Input {
+                key: Key::Paste,
+                ..Input::default()
+            };
         }
         if focus.is_line() && matches!(input.key, Key::Enter | Key::Char('\n' | '\r')) {
             return;
@@ -791,11 +854,7 @@ impl App {
         if focus.is_line() && input.ctrl && matches!(input.key, Key::Char('m' | 'j')) {
             return;
         }
-        let changed = match (self.body_mut(focus), focus.is_line()) {
-            (Some(b), _) => b.input(input),
-            (None, true) => self.area_mut(focus).is_some_and(|t| t.input(input)),
-            _ => false,
-        };
+        let changed = focus.is_line() && self.area_mut(focus).is_some_and(|t| t.input(input));
         if changed {
             if focus.is_line() {
                 self.flatten_line(focus);
@@ -836,12 +895,13 @@ impl App {
             text
         };
         let changed = match self.body_mut(focus) {
-            Some(b) => b.insert_str(&text),
+            Some(b) => b.paste(&text),
             None => self.area_mut(focus).is_some_and(|t| t.insert_str(&text)),
         };
         if changed {
             self.edited(Some(focus));
         }
+        self.relayout();
     }
 
     pub fn handle_mouse(&mut self, m: MouseEvent) {
@@ -880,12 +940,17 @@ impl App {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
                 if let Some(pane) = layout.pane_at(m.column, m.row) {
                     if let Some(b) = self.body_mut(pane) {
-                        b.input(Input::from(m));
+                        b.scroll(if m.kind == MouseEventKind::ScrollDown {
+                            1
+                        } else {
+                            -1
+                        });
                     }
                 }
             }
             _ => {}
         }
+        self.relayout();
     }
 
     /// Do what an action asks.
@@ -954,6 +1019,8 @@ impl App {
                 self.switch_transport(&name);
             }
             Action::ConfirmSend => self.confirm_send(),
+            Action::Undo => self.undo_redo(true),
+            Action::Redo => self.undo_redo(false),
             Action::QuitSaving => {
                 self.popups.pop();
                 self.quit = Some(QuitKind::Save);
@@ -1012,6 +1079,8 @@ impl App {
         if let Some(parent) = path.parent() {
             self.cwd = parent.to_path_buf();
         }
+        self.attachment_history
+            .record(ListChange::Added(self.attachments.len(), row.clone()));
         self.attachments.push(row);
         self.attachment_sel = self.attachments.len() - 1;
         self.edited(None);
@@ -1020,7 +1089,9 @@ impl App {
     fn remove_attachment(&mut self) {
         if self.attachment_sel < self.attachments.len() {
             let row = self.attachments.remove(self.attachment_sel);
-            self.note(format!("removed {}", row.name));
+            self.note(format!("removed {} (Ctrl-Z puts it back)", row.name));
+            self.attachment_history
+                .record(ListChange::Removed(self.attachment_sel, row));
             self.attachment_sel = self
                 .attachment_sel
                 .min(self.attachments.len().saturating_sub(1));
@@ -1177,22 +1248,71 @@ impl App {
         true
     }
 
-    /// Replace a body with what `$EDITOR` wrote.
+    /// Replace a body with what `$EDITOR` wrote (one undo step).
     pub fn replace_body(&mut self, pane: Pane, text: &str) {
         let text = text.strip_suffix('\n').unwrap_or(text);
-        if self.field_text(pane) == text {
-            return;
+        if self.body_mut(pane).is_some_and(|b| b.replace_all(text)) {
+            self.edited(Some(pane));
+            self.note("edited in $EDITOR (Ctrl-Z undoes it)");
         }
-        let mut b = Body::new(text);
-        b.set_screen_rows(self.screen.height);
-        b.move_to_end();
-        match pane {
-            Pane::Text => self.text = b,
-            Pane::Html => self.html = b,
-            _ => return,
+        self.relayout();
+    }
+
+    /// Undo (or redo) the last change in the focused pane.
+    fn undo_redo(&mut self, undo: bool) {
+        let focus = self.focus;
+        let changed = match focus {
+            Pane::Attachments => self.undo_attachments(undo),
+            p if p.is_body() => {
+                self.body_mut(p)
+                    .is_some_and(|b| if undo { b.undo() } else { b.redo() })
+            }
+            p => self
+                .area_mut(p)
+                .is_some_and(|t| if undo { t.undo() } else { t.redo() }),
+        };
+        if changed {
+            self.edited(Some(focus));
+        } else {
+            self.note(if undo {
+                "nothing to undo here"
+            } else {
+                "nothing to redo here"
+            });
         }
-        self.refresh_cursor_styles();
-        self.edited(Some(pane));
+    }
+
+    fn undo_attachments(&mut self, undo: bool) -> bool {
+        let change = if undo {
+            self.attachment_history.undo()
+        } else {
+            self.attachment_history.redo()
+        };
+        let Some(change) = change else {
+            return false;
+        };
+        // Undoing an addition is a removal, and the other way round.
+        let (add, index, row) = match change {
+            ListChange::Added(i, row) => (!undo, i, row),
+            ListChange::Removed(i, row) => (undo, i, row),
+        };
+        if add {
+            let i = index.min(self.attachments.len());
+            self.note(format!("attached {} again", row.name));
+            self.attachments.insert(i, row);
+            self.attachment_sel = i;
+        } else if let Some(i) = self
+            .attachments
+            .iter()
+            .position(|a| a.spec.path == row.spec.path)
+        {
+            self.attachments.remove(i);
+            self.note(format!("removed {}", row.name));
+            self.attachment_sel = i.min(self.attachments.len().saturating_sub(1));
+        } else {
+            return false;
+        }
+        true
     }
 
     // ---- time ------------------------------------------------------------------------

@@ -194,6 +194,11 @@ fn render_field(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
     }
 }
 
+/// Where a body's text goes inside its pane's frame.
+pub fn body_inner(rect: Rect) -> Rect {
+    Block::bordered().inner(rect)
+}
+
 fn render_body(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
     if rect.height == 0 {
         return;
@@ -202,7 +207,6 @@ fn render_body(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
     let Some(body) = app.body(pane) else {
         return;
     };
-    let t = &body.area;
     let mut title = format!(" {} ", pane.label());
     let lines = body.line_count();
     if pane == Pane::Html && body.is_empty() {
@@ -218,7 +222,7 @@ fn render_body(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
     let block = pane_block(title, focused);
     let inner = block.inner(rect);
     block.render(rect, buf);
-    t.render(inner, buf);
+    body.render(inner, buf);
 }
 
 fn render_attachments(app: &App, rect: Rect, buf: &mut Buffer) {

@@ -141,6 +141,8 @@ pub struct ServerOpts {
     pub smtputf8: bool,
     /// Serve `Certs::wrong_name_cert` instead of the leaf for localhost.
     pub wrong_name_cert: bool,
+    /// Listen on this port (e.g. one a test reserved with `dead_port`); 0 = any free one.
+    pub port: u16,
 }
 
 impl ServerOpts {
@@ -156,7 +158,12 @@ impl ServerOpts {
             stall_after_data: 0,
             smtputf8: true,
             wrong_name_cert: false,
+            port: 0,
         }
+    }
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
     }
     pub fn auth(mut self, user: &str, password: &str) -> Self {
         self.auth = Some(format!("{user}:{password}"));
@@ -273,6 +280,9 @@ impl SmtpServer {
         }
         for r in &opts.reject_rcpt {
             cmd.arg("--reject-rcpt").arg(r);
+        }
+        if opts.port != 0 {
+            cmd.arg("--port").arg(opts.port.to_string());
         }
         if opts.drop_during_data > 0 {
             cmd.arg("--drop-during-data")

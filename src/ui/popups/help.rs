@@ -19,7 +19,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("Enter, ↑ ↓", "in a header field: next / previous field"),
     ("Ctrl-O", "attachment picker"),
-    ("Delete", "in Attachments: remove the selected attachment"),
+    (
+        "Delete",
+        "in Attachments: remove the selected attachment (Ctrl-Z puts it back)",
+    ),
     ("↑ ↓, Enter", "in Attachments: select, open the picker"),
     (
         "Ctrl-T",
@@ -41,7 +44,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("F1", "this help"),
     ("Ctrl-Q", "quit (asks what to do with your changes)"),
     ("", "Editing text"),
-    ("Ctrl-U / Ctrl-Z, Ctrl-R", "undo, redo"),
+    (
+        "Ctrl-Z / Ctrl-U",
+        "undo in the focused pane: a typed word, a paste, an $EDITOR edit, an attachment",
+    ),
+    ("Ctrl-R / Ctrl-Shift-Z", "redo"),
     ("Shift-arrows", "select text"),
     (
         "Ctrl-C, Ctrl-X, Ctrl-V",

@@ -1,4 +1,4 @@
-//! When to try a Google request again, and how long to wait first: a bounded number of
+//! When to try an API or token request again, and how long to wait first: a bounded number of
 //! retries with exponential backoff and jitter, or exactly what `Retry-After` asks for.
 
 use std::time::Duration;

@@ -1,10 +1,13 @@
-//! A small HTTP client for Google's endpoints: one hyper client (rustls with the system's
+//! The HTTP client of the API transports (Gmail, Microsoft Graph) and of the OAuth layer:
+//! one hyper client (rustls with the system's
 //! roots; plain `http://` allowed so tests and proxies can stand in for Google), whole
 //! bodies in memory, one timeout per request, and every answer returned with its status
 //! and headers so the caller decides what is transient, what needs a new login and what
 //! is final. Nothing here logs headers or bodies: they carry tokens.
 
 use std::time::Duration;
+
+pub mod retry;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
@@ -15,8 +18,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-/// Answers from Google are small JSON documents; refuse to buffer more than this.
+/// API answers are small JSON documents; refuse to buffer more than this.
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// OAuth endpoints (token, device authorization) answer with a few hundred bytes.
+pub const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
 pub struct Http {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
@@ -97,6 +102,19 @@ impl Http {
         headers: &[(&str, String)],
         body: Bytes,
     ) -> Result<Answer, Failure> {
+        self.request_bounded(method, url, headers, body, MAX_ANSWER_BYTES)
+            .await
+    }
+
+    /// `request`, reading at most `max_answer` bytes of the answer's body.
+    pub async fn request_bounded(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
+        max_answer: usize,
+    ) -> Result<Answer, Failure> {
         let uri: hyper::Uri = url.parse().map_err(|e| Failure {
             before_sending: true,
             message: format!("bad URL {}: {e}", redact_query(url)),
@@ -128,7 +146,7 @@ impl Http {
                 message: crate::transport::error_chain(&e),
             })?;
             let (parts, body) = res.into_parts();
-            let body = Limited::new(body, MAX_ANSWER_BYTES)
+            let body = Limited::new(body, max_answer)
                 .collect()
                 .await
                 .map_err(|e| Failure {

@@ -463,13 +463,15 @@ impl Transport for GmailTransport {
             } else {
                 self.send_resumable(raw, &mut budget, progress).await?
             };
-            let j = a.json().unwrap_or_default();
-            let id = j["id"].as_str().map(String::from);
-            let thread = j["threadId"].as_str().map(String::from);
-            let labels: Vec<&str> = j["labelIds"]
-                .as_array()
-                .map(|v| v.iter().filter_map(|l| l.as_str()).collect())
-                .unwrap_or_default();
+            // google-gmail1's typed `Message` (the request itself is ours: see above).
+            let m: google_gmail1::api::Message =
+                serde_json::from_slice(&a.body).unwrap_or_else(|e| {
+                    tracing::warn!(transport = %self.name, error = %e, "Gmail's answer is not a Message");
+                    Default::default()
+                });
+            let id = m.id;
+            let thread = m.thread_id;
+            let labels = m.label_ids.unwrap_or_default();
             if id.is_none() {
                 tracing::warn!(transport = %self.name, status = a.status, "Gmail accepted the message but returned no id");
             }

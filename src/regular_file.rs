@@ -1,0 +1,143 @@
+//! Opening files named by the user (attachments, the config) without ever blocking or
+//! reading without end: only regular files (symlinks followed), checked by stat before
+//! opening, opened non-blocking (a FIFO swapped in after the check cannot hang open(2)),
+//! re-checked on the open descriptor, and read up to a known size.
+
+use std::fs::{File, Metadata};
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FileError {
+    /// Not there, not allowed, not a regular file: the reason, for "PATH: reason".
+    #[error("{0}")]
+    Refused(String),
+    #[error("is {size} bytes, over the limit of {max} bytes")]
+    TooLarge { size: u64, max: u64 },
+    #[error("changed size while it was read ({before} bytes, then {after}); refused")]
+    Changed { before: u64, after: u64 },
+}
+
+/// Why `meta` is not a regular file, or `None` when it is one.
+pub fn not_regular(meta: &Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_file() {
+        None
+    } else if t.is_dir() {
+        Some("is a directory, not a file")
+    } else if t.is_fifo() {
+        Some("is a named pipe (FIFO), not a regular file; refused (reading it could wait forever)")
+    } else if t.is_socket() {
+        Some("is a socket, not a regular file; refused")
+    } else if t.is_char_device() {
+        Some("is a character device (like /dev/zero), not a regular file; refused (it may never end)")
+    } else if t.is_block_device() {
+        Some("is a block device, not a regular file; refused")
+    } else {
+        Some("is not a regular file; refused")
+    }
+}
+
+fn io_reason(path: &Path, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                "is a symbolic link to a file that does not exist".into()
+            } else {
+                "no such file".into()
+            }
+        }
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Open `path` for reading if it is a regular file; returns it with its metadata.
+pub fn open(path: &Path) -> Result<(File, Metadata), FileError> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let before = std::fs::metadata(path).map_err(|e| FileError::Refused(io_reason(path, &e)))?;
+    if let Some(why) = not_regular(&before) {
+        return Err(FileError::Refused(why.into()));
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| FileError::Refused(io_reason(path, &e)))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| FileError::Refused(e.to_string()))?;
+    if let Some(why) = not_regular(&meta) {
+        return Err(FileError::Refused(why.into()));
+    }
+    if (meta.dev(), meta.ino()) != (before.dev(), before.ino()) {
+        return Err(FileError::Refused(
+            "was replaced while it was being opened; refused".into(),
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// The whole of a regular file of at most `max` bytes. The size is checked before
+/// reading; a file that grows or shrinks meanwhile is an error, not a silent cut.
+pub fn read(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
+    let (file, meta) = open(path)?;
+    let size = meta.len();
+    if size > max {
+        return Err(FileError::TooLarge { size, max });
+    }
+    let mut buf = Vec::with_capacity(size as usize);
+    // One byte more than expected tells a grown file from an exact one.
+    file.take(size + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| FileError::Refused(e.to_string()))?;
+    let read = buf.len() as u64;
+    if read != size {
+        return Err(FileError::Changed {
+            before: size,
+            after: read,
+        });
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_fifos_and_dirs_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read(&fifo, 100).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let e = read(Path::new("/dev/zero"), 100).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        let e = read(dir.path(), 100).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+        let link = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        let e = read(&link, 100).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+    }
+
+    #[test]
+    fn sparse_huge_file_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        File::create(&p).unwrap().set_len(4 << 30).unwrap();
+        assert_eq!(
+            read(&p, 1 << 20).unwrap_err(),
+            FileError::TooLarge {
+                size: 4 << 30,
+                max: 1 << 20
+            }
+        );
+        let ok = dir.path().join("ok");
+        std::fs::write(&ok, b"hello").unwrap();
+        assert_eq!(read(&ok, 5).unwrap(), b"hello");
+    }
+}

@@ -1,0 +1,326 @@
+//! Issue 8, hostile files and servers: attachments and configs that are FIFOs, devices,
+//! huge sparse files; default configs that are dangling; servers whose greeting never
+//! ends or is not SMTP; odd file names. Every case ends fast with a clear error.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// Run missive under a 1 GiB address-space limit, so reading a huge input whole would
+/// fail the test rather than the machine.
+fn run_limited(env: &Env, args: &[&OsStr]) -> Run {
+    let mut c = env.std_cmd();
+    let bin = c.get_program().to_owned();
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg("ulimit -v 1048576; exec \"$0\" \"$@\"")
+        .arg(bin)
+        .args(args);
+    sh.env_clear();
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            sh.env(k, v);
+        }
+    }
+    sh.current_dir(env.path());
+    let mut cmd = assert_cmd::Command::from_std(sh);
+    cmd.timeout(Duration::from_secs(30));
+    let _ = &mut c;
+    Run(cmd.output().unwrap())
+}
+
+#[test]
+fn fifo_device_and_directory_attachments_refused_at_once() {
+    let env = Env::new();
+    let fifo = env.path().join("pipe");
+    mkfifo(&fifo);
+    let cases: [(&std::path::Path, &str); 3] = [
+        (&fifo, "FIFO"),
+        (std::path::Path::new("/dev/zero"), "character device"),
+        (env.path(), "directory"),
+    ];
+    for (path, why) in cases {
+        for verb in ["send", "preview"] {
+            let t = Instant::now();
+            let run = run_limited(
+                &env,
+                &[
+                    OsStr::new(verb),
+                    OsStr::new("--to"),
+                    OsStr::new("bob@example.net"),
+                    OsStr::new("--attach"),
+                    path.as_os_str(),
+                ],
+            );
+            assert!(t.elapsed() < Duration::from_secs(10));
+            run.expect_code(2);
+            assert!(run.stderr().contains(why), "{}", run.describe());
+        }
+    }
+    assert!(env.outbox_files().is_empty());
+}
+
+#[test]
+fn sparse_4gib_attachment_refused_by_size_before_reading() {
+    let env = Env::new();
+    let big = env.path().join("big.iso");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let t = Instant::now();
+    let run = run_limited(
+        &env,
+        &[
+            OsStr::new("send"),
+            OsStr::new("--to"),
+            OsStr::new("bob@example.net"),
+            OsStr::new("--attach"),
+            big.as_os_str(),
+        ],
+    );
+    assert!(t.elapsed() < Duration::from_secs(10));
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("over the limit"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr().contains("4294967296 bytes"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn config_fifo_and_dev_zero_refused() {
+    let env = Env::new();
+    let fifo = env.path().join("cfg-pipe");
+    mkfifo(&fifo);
+    for (path, why) in [
+        (fifo.as_os_str(), "FIFO"),
+        (OsStr::new("/dev/zero"), "character device"),
+    ] {
+        let t = Instant::now();
+        let run = run_limited(
+            &env,
+            &[
+                OsStr::new("--config"),
+                path,
+                OsStr::new("preview"),
+                OsStr::new("--to"),
+                OsStr::new("b@example.net"),
+            ],
+        );
+        assert!(t.elapsed() < Duration::from_secs(10));
+        run.expect_code(2);
+        assert!(run.stderr().contains(why), "{}", run.describe());
+    }
+    // A regular but huge (sparse) config is refused by size.
+    let big = env.path().join("big.toml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let run = run_limited(
+        &env,
+        &[
+            OsStr::new("--config"),
+            big.as_os_str(),
+            OsStr::new("drafts"),
+        ],
+    );
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains("over the limit"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn dangling_default_config_is_an_error_not_no_config() {
+    let env = Env::new();
+    std::os::unix::fs::symlink(env.path().join("gone.toml"), env.config_path()).unwrap();
+    let run = env.run(["send", "--to", "bob@example.net", "--subject", "s"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains(env.config_path().to_str().unwrap()),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr().contains("symbolic link"), "{}", run.describe());
+    assert!(!run.stdout().contains("Sent via"), "{}", run.describe());
+}
+
+#[test]
+fn huge_config_value_gives_a_short_error() {
+    let env = Env::new();
+    let long = "k".repeat(900 * 1024);
+    env.write_config(&format!("[transport.t]\nkind = \"{long}\"\n"));
+    let run = env.run(["drafts"]);
+    run.expect_code(2);
+    assert!(run.stderr().len() < 4096, "{} bytes", run.stderr().len());
+    assert!(run.stderr().contains("more characters"), "{}", run.stderr());
+}
+
+#[test]
+fn odd_file_names_attach_as_themselves() {
+    let env = Env::new();
+    let odd = env.file("a;type=b.pdf", "odd name\n");
+    let latin1 = env.path().join(OsStr::from_bytes(b"caf\xe9.txt"));
+    std::fs::write(&latin1, "latin-1 name\n").unwrap();
+    let typed = env.file("data.bin", "1,2\n");
+    let typed_arg = format!("{};type=text/csv", typed.display());
+    let run = env.run([
+        OsStr::new("preview"),
+        OsStr::new("--json"),
+        OsStr::new("--to"),
+        OsStr::new("bob@example.net"),
+        OsStr::new("--attach"),
+        odd.as_os_str(),
+        OsStr::new("--attach"),
+        latin1.as_os_str(),
+        OsStr::new("--attach"),
+        OsStr::new(&typed_arg),
+    ]);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(out.contains("a;type=b.pdf"), "{out}");
+    assert!(out.contains("application/pdf"), "{out}");
+    assert!(out.contains("caf\u{fffd}.txt"), "{out}");
+    assert!(out.contains("text/csv"), "{out}");
+}
+
+/// A one-shot TCP server that writes `greeting` (then `endless` forever, if given).
+fn fake_server(greeting: &'static [u8], endless: Option<&'static [u8]>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { return };
+            std::thread::spawn(move || {
+                if s.write_all(greeting).is_err() {
+                    return;
+                }
+                if let Some(chunk) = endless {
+                    while s.write_all(chunk).is_ok() {}
+                } else {
+                    let mut buf = [0u8; 1024];
+                    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+                }
+            });
+        }
+    });
+    port
+}
+
+fn config_for(env: &Env, port: u16, security: &str) {
+    env.write_config(&format!(
+        "[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"{security}\"\ntimeout = 5\n"
+    ));
+}
+
+#[test]
+fn endless_greeting_and_huge_line_bounded_in_check_and_send() {
+    let endless = fake_server(b"220-hi\r\n", Some(b"220-more and more\r\n"));
+    let huge_line = fake_server(b"220", Some(b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    for port in [endless, huge_line] {
+        for security in ["starttls", "none"] {
+            let env = Env::new();
+            config_for(&env, port, security);
+            for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
+                let t = Instant::now();
+                let run = run_limited(&env, &args.iter().map(OsStr::new).collect::<Vec<_>>());
+                assert!(t.elapsed() < Duration::from_secs(15), "{args:?} {security}");
+                run.expect_code(1);
+                assert!(
+                    run.stderr().contains("not an SMTP server?")
+                        || run.stderr().contains("too long"),
+                    "{}",
+                    run.describe()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn non_smtp_greeting_is_a_clear_error_without_raw_line_breaks() {
+    let port = fake_server(b"2200 hi\r\n", None);
+    for security in ["starttls", "none"] {
+        let env = Env::new();
+        config_for(&env, port, security);
+        for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
+            let run = env.run(&args);
+            run.expect_code(1);
+            let err = run.stderr();
+            assert!(err.contains("not SMTP"), "{}", run.describe());
+            assert!(err.contains("hi"), "{}", run.describe());
+            assert!(!err.trim_end().contains('\r'), "{err:?}");
+            assert_eq!(
+                err.trim_end().lines().count(),
+                err.trim_end().lines().count()
+            );
+            assert!(!err.contains("hi\r"), "{err:?}");
+        }
+    }
+}
+
+/// A server that writes `steps[0]`, then each next step after reading one more line.
+fn scripted_server(steps: &'static [&'static [u8]]) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { return };
+            std::thread::spawn(move || {
+                let mut byte = [0u8; 1];
+                for (i, step) in steps.iter().enumerate() {
+                    if i > 0 {
+                        while matches!(s.read(&mut byte), Ok(1)) && byte[0] != b'\n' {}
+                    }
+                    if s.write_all(step).is_err() {
+                        return;
+                    }
+                }
+                let mut buf = [0u8; 1024];
+                while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn starttls_hint_never_suggests_what_is_set() {
+    // The server says yes to STARTTLS, then answers the TLS hello in plain text.
+    let port = scripted_server(&[
+        b"220 hi\r\n",
+        b"250-x\r\n250 STARTTLS\r\n",
+        b"220 go ahead\r\n500 plain text\r\n",
+    ]);
+    let env = Env::new();
+    config_for(&env, port, "starttls");
+    for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
+        let run = env.run(&args);
+        run.expect_code(1);
+        assert!(
+            !run.stderr().contains("set security = \"starttls\""),
+            "{}",
+            run.describe()
+        );
+    }
+}
