@@ -1,6 +1,7 @@
 //! missive: a terminal mail composer. The library is the engine (config, message model,
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
+pub mod address;
 pub mod attachment;
 pub mod authorize;
 pub mod cli;

@@ -2,12 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use lettre::message::header::{
-    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
-};
-use lettre::message::{Body, Mailbox, Mailboxes, MultiPart, SinglePart};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+pub mod body;
+pub mod header;
+
+use lettre::message::header::ContentType;
+use lettre::message::{MultiPart, SinglePart};
 use serde::{Deserialize, Serialize};
+
+pub use crate::address::Mailbox;
+use crate::address::{self, Address};
 
 /// Everything a person can put into a message. Recipient fields hold what was typed;
 /// each entry may itself be a comma-separated list.
@@ -118,67 +121,53 @@ fn check_line_breaks(field: &str, value: &str) -> Result<(), MessageError> {
     Ok(())
 }
 
-/// Parse a list of typed recipient entries (each may be comma-separated).
-pub fn parse_mailboxes(
+/// Parse typed entries (each may be a comma-separated list, groups included) into
+/// addresses, with errors naming the field.
+pub fn parse_addresses(
     field: &'static str,
     entries: &[String],
-) -> Result<Vec<Mailbox>, MessageError> {
+) -> Result<Vec<Address>, MessageError> {
     let mut out = Vec::new();
     for entry in entries {
         check_line_breaks(field, entry)?;
         if entry.trim().is_empty() {
             continue;
         }
-        let list: Mailboxes =
-            entry
-                .parse()
-                .map_err(|e: lettre::address::AddressError| MessageError::Address {
-                    field,
-                    value: entry.trim().to_string(),
-                    reason: address_reason(&e.to_string()),
-                })?;
-        for m in list {
-            check_display_name(field, &m)?;
-            out.push(m);
-        }
+        out.extend(
+            address::parse_list(entry).map_err(|reason| MessageError::Address {
+                field,
+                value: short(entry),
+                reason,
+            })?,
+        );
     }
     Ok(out)
 }
 
+/// The mailboxes that receive mail from typed entries (a group stands for its members).
+pub fn parse_mailboxes(
+    field: &'static str,
+    entries: &[String],
+) -> Result<Vec<Mailbox>, MessageError> {
+    Ok(parse_addresses(field, entries)?
+        .iter()
+        .flat_map(|a| a.mailboxes().iter().cloned())
+        .collect())
+}
+
+/// Exactly one mailbox (From, Sender).
 pub fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, MessageError> {
-    check_line_breaks(field, value)?;
-    let m = value
-        .trim()
-        .parse::<Mailbox>()
-        .map_err(|e| MessageError::Address {
-            field,
-            value: value.trim().to_string(),
-            reason: address_reason(&e.to_string()),
-        })?;
-    check_display_name(field, &m)?;
-    Ok(m)
-}
-
-/// lettre writes an ASCII display name as it is and folds only at spaces.
-fn check_display_name(field: &'static str, m: &Mailbox) -> Result<(), MessageError> {
-    match &m.name {
-        Some(n) if n.is_ascii() && has_long_word(n) => Err(MessageError::Address {
-            field,
-            value: m.to_string().chars().take(60).collect::<String>() + "...",
-            reason: format!(
-                "the display name has a word longer than {MAX_BARE_WORD} characters, which cannot be folded into a header line"
-            ),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// lettre's parse errors are terse ("Invalid input"); say what is expected.
-fn address_reason(e: &str) -> String {
-    if e.eq_ignore_ascii_case("invalid input") {
-        "not an address like \"Name <name@example.com>\" or name@example.com".into()
-    } else {
-        e.to_string()
+    let list = parse_addresses(field, &[value.to_string()])?;
+    let err = |reason: &str| MessageError::Address {
+        field,
+        value: short(value),
+        reason: reason.to_string(),
+    };
+    match <[Address; 1]>::try_from(list) {
+        Ok([Address::Mailbox(m)]) => Ok(m),
+        Ok([Address::Group(_)]) => Err(err("takes one mailbox, not a group")),
+        Err(v) if v.is_empty() => Err(err("no address given")),
+        Err(_) => Err(err("takes one address, not a list")),
     }
 }
 
@@ -188,7 +177,9 @@ pub fn parse_header_arg(arg: &str) -> Result<(String, String), MessageError> {
         value: arg.to_string(),
         reason: "expected 'Name: value'".into(),
     })?;
-    Ok((name.trim().to_string(), value.trim().to_string()))
+    // One space after the colon separates; any other whitespace is part of the value.
+    let value = value.strip_prefix([' ', '\t']).unwrap_or(value);
+    Ok((name.trim().to_string(), value.to_string()))
 }
 
 /// Headers the builder owns; setting them through `--header` would produce duplicates.
@@ -218,7 +209,8 @@ pub fn markdown_to_html(text: &str) -> String {
     format!("<!DOCTYPE html>\n<html><body>\n{html}</body></html>\n")
 }
 
-/// A fresh Message-ID in the sender's domain, as MUAs do.
+/// A fresh Message-ID in the sender's domain, as MUAs do. The domain is already ASCII
+/// (A-labels), so the id is too.
 pub fn new_message_id(from: &Mailbox) -> String {
     format!(
         "<{}@{}>",
@@ -227,114 +219,19 @@ pub fn new_message_id(from: &Mailbox) -> String {
     )
 }
 
-/// A text body. lettre picks 7bit, quoted-printable or base64 and keeps lines within 998
-/// octets; we take over when a line starts with "From " (mbox readers would turn it into
-/// ">From ", so it is written "=46rom " in quoted-printable) and when lettre would pick
-/// 8bit, which is not 7-bit clean.
-fn text_body(text: &str) -> Body {
-    let from_line = text.starts_with("From ") || text.contains("\nFrom ");
-    if !from_line {
-        let body = Body::new(text.to_string());
-        if body.encoding() != ContentTransferEncoding::EightBit {
-            return body;
-        }
+/// A kept Message-ID (draft, outbox) made ASCII: an IDN right-hand side becomes A-labels,
+/// as a fresh id would have it.
+fn ascii_message_id(id: &str) -> String {
+    if id.is_ascii() {
+        return id.to_string();
     }
-    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
-    let encoded = quoted_printable::encode(crlf.as_bytes());
-    let mut out = Vec::with_capacity(encoded.len() + 16);
-    for (i, line) in encoded.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-        }
-        match line.strip_prefix(b"From ") {
-            Some(rest) => {
-                out.extend_from_slice(b"=46rom ");
-                out.extend_from_slice(rest);
-            }
-            None => out.extend_from_slice(line),
-        }
-    }
-    Body::dangerous_pre_encoded(out, ContentTransferEncoding::QuotedPrintable)
-}
-
-/// RFC 2231 attr-char: everything else in a file name is percent-encoded.
-const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'!')
-    .remove(b'#')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'^')
-    .remove(b'_')
-    .remove(b'`')
-    .remove(b'|')
-    .remove(b'~');
-
-/// `Content-Disposition: attachment; filename=...` with the file name as SPEC wants it:
-/// a quoted string when it is plain ASCII, else RFC 2231 `filename*=utf-8''...` (split
-/// into `filename*0*=`, `filename*1*=` ... only when too long for one line). lettre's own
-/// header always uses the numbered form.
-#[derive(Clone, Debug)]
-struct AttachmentDisposition(HeaderValue);
-
-impl AttachmentDisposition {
-    fn new(file_name: &str) -> Self {
-        let name: String = file_name
-            .chars()
-            .map(|c| if c.is_control() { '_' } else { c })
-            .collect();
-        let plain = name.bytes().all(|b| (0x20..0x7f).contains(&b)) && name.len() <= 60;
-        let encoded = if plain {
-            let q = name.replace('\\', "\\\\").replace('"', "\\\"");
-            format!("attachment; filename=\"{q}\"")
-        } else {
-            let pct = utf8_percent_encode(&name, ATTR_CHAR).to_string();
-            let value = format!("utf-8''{pct}");
-            if value.len() <= 60 {
-                format!("attachment;\r\n filename*={value}")
-            } else {
-                // Readers decode each continuation on its own, so cut between characters,
-                // never inside one.
-                let mut parts = vec![String::from("utf-8''")];
-                let mut buf = [0u8; 4];
-                for c in name.chars() {
-                    let enc = utf8_percent_encode(c.encode_utf8(&mut buf), ATTR_CHAR).to_string();
-                    if parts.last().is_some_and(|p| p.len() + enc.len() > 60) {
-                        parts.push(String::new());
-                    }
-                    if let Some(p) = parts.last_mut() {
-                        p.push_str(&enc);
-                    }
-                }
-                let params: Vec<String> = parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| format!("filename*{i}*={p}"))
-                    .collect();
-                format!("attachment;\r\n {}", params.join(";\r\n "))
-            }
-        };
-        AttachmentDisposition(HeaderValue::dangerous_new_pre_encoded(
-            Self::name(),
-            name,
-            encoded,
-        ))
-    }
-}
-
-impl Header for AttachmentDisposition {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Content-Disposition")
-    }
-
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AttachmentDisposition::new(s))
-    }
-
-    fn display(&self) -> HeaderValue {
-        self.0.clone()
+    let inner = id.trim().trim_start_matches('<').trim_end_matches('>');
+    match inner.rsplit_once('@') {
+        Some((left, right)) if left.is_ascii() => match address::to_ascii_domain(right) {
+            Ok(d) => format!("<{left}@{d}>"),
+            Err(_) => format!("<{}@invalid>", left),
+        },
+        _ => format!("<{}@invalid>", uuid::Uuid::new_v4().simple()),
     }
 }
 
@@ -343,6 +240,14 @@ pub fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
+    }
+}
+
+fn short(v: &str) -> String {
+    let v = v.trim();
+    match v.char_indices().nth(100) {
+        Some((i, _)) => format!("{}…", &v[..i]),
+        None => v.to_string(),
     }
 }
 
@@ -357,61 +262,24 @@ pub fn validate_fields(draft: &Draft) -> Result<(), MessageError> {
     let to = parse_mailboxes("To", &draft.to)?;
     let cc = parse_mailboxes("Cc", &draft.cc)?;
     let bcc = parse_mailboxes("Bcc", &draft.bcc)?;
-    parse_mailboxes("Reply-To", &draft.reply_to)?;
+    parse_addresses("Reply-To", &draft.reply_to)?;
     if to.is_empty() && cc.is_empty() && bcc.is_empty() {
         return Err(MessageError::NoRecipient);
     }
     check_line_breaks("Subject", &draft.subject)?;
     for (name, value) in &draft.headers {
-        check_header(name, value)?;
+        header_line(name, value)?;
     }
     Ok(())
 }
 
-/// Longest run without whitespace that lettre can write as-is: it folds only at spaces,
-/// so a longer ASCII word would make a header line of any length.
-const MAX_BARE_WORD: usize = 76;
-
-fn has_long_word(value: &str) -> bool {
-    value.split_whitespace().any(|w| w.len() > MAX_BARE_WORD)
-}
-
-/// An unstructured header (Subject, X-...) that lettre would write as one overlong line
-/// becomes RFC 2047 encoded words, folded: readers decode them back to the same text.
-fn unstructured(name: HeaderName, value: &str) -> HeaderValue {
-    use base64::Engine as _;
-    if !has_long_word(value) {
-        return HeaderValue::new(name, value.to_string());
-    }
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    // 45 octets of UTF-8 → 60 base64 chars → a 72-char encoded word.
-    for c in value.chars() {
-        if chunk.len() + c.len_utf8() > 45 {
-            words.push(std::mem::take(&mut chunk));
-        }
-        chunk.push(c);
-    }
-    if !chunk.is_empty() {
-        words.push(chunk);
-    }
-    let encoded: Vec<String> = words
-        .iter()
-        .map(|w| {
-            format!(
-                "=?utf-8?b?{}?=",
-                base64::engine::general_purpose::STANDARD.encode(w)
-            )
-        })
-        .collect();
-    HeaderValue::dangerous_new_pre_encoded(name, value.to_string(), encoded.join("\r\n "))
-}
-
-fn check_header(name: &str, value: &str) -> Result<HeaderName, MessageError> {
+/// One `--header` as it goes out: address headers through the address parser,
+/// structured ones folded as they are, the rest as unstructured text.
+fn header_line(name: &str, value: &str) -> Result<String, MessageError> {
     check_line_breaks(&format!("header {name}"), name)?;
     check_line_breaks(&format!("header {name}"), value)?;
     let bad = |reason: &str| MessageError::Header {
-        value: format!("{name}: {value}"),
+        value: short(&format!("{name}: {value}")),
         reason: reason.to_string(),
     };
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
@@ -419,12 +287,22 @@ fn check_header(name: &str, value: &str) -> Result<HeaderName, MessageError> {
             "header names are printable ASCII without ':' or spaces",
         ));
     }
+    if name.len() > 76 {
+        return Err(bad("the header name is longer than 76 characters"));
+    }
     if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
         return Err(bad(
             "this header is set by missive; use the matching option instead",
         ));
     }
-    HeaderName::new_from_ascii(name.to_string()).map_err(|_| bad("invalid header name"))
+    if header::is_address_header(name) {
+        let list = address::parse_list(value).map_err(|r| bad(&r))?;
+        return Ok(header::fold_pieces(name, &address::list_pieces(&list)));
+    }
+    if header::is_structured(name) {
+        return header::structured(name, value).map_err(|r| bad(&r));
+    }
+    Ok(header::unstructured(name, value))
 }
 
 /// Build the exact RFC 5322 bytes for `draft`, sent from `from` (already resolved from
@@ -446,6 +324,10 @@ pub fn build_with(draft: &Draft, from: &str, keep_bcc: bool) -> Result<Built, Me
 
 /// As `build_with`; attachments are checked against `max_bytes` (the transport's message
 /// limit) before any is read.
+///
+/// The message header is written here (lettre's header writer encodes names that only
+/// need quoting, cannot write groups, and folds address lists in quadratic time); lettre
+/// builds the MIME parts.
 pub fn build_limited(
     draft: &Draft,
     from: &str,
@@ -455,62 +337,73 @@ pub fn build_limited(
     validate_fields(draft)?;
     crate::attachment::check_all(&draft.attachments, max_bytes)?;
     let from_mb = parse_mailbox("From", from)?;
-    let to = parse_mailboxes("To", &draft.to)?;
-    let cc = parse_mailboxes("Cc", &draft.cc)?;
-    let bcc = parse_mailboxes("Bcc", &draft.bcc)?;
+    let to = parse_addresses("To", &draft.to)?;
+    let cc = parse_addresses("Cc", &draft.cc)?;
+    let bcc = parse_addresses("Bcc", &draft.bcc)?;
+    let reply_to = parse_addresses("Reply-To", &draft.reply_to)?;
 
     let message_id = match &draft.message_id {
         Some(id) => {
             check_line_breaks("Message-ID", id)?;
-            id.clone()
+            ascii_message_id(id)
         }
         None => new_message_id(&from_mb),
     };
 
-    let mut builder = lettre::Message::builder()
-        .from(from_mb.clone())
-        .raw_header(unstructured(
-            HeaderName::new_from_ascii_str("Subject"),
-            &draft.subject,
-        ))
-        .message_id(Some(message_id.clone()))
-        .date_now()
-        .user_agent(format!("missive/{}", env!("CARGO_PKG_VERSION")));
-    for m in &to {
-        builder = builder.to(m.clone());
+    // One RCPT per mailbox: a name in To and Bcc must not be delivered twice.
+    let mut seen = std::collections::HashSet::new();
+    let mut rcpts = Vec::new();
+    for m in to.iter().chain(&cc).chain(&bcc).flat_map(|a| a.mailboxes()) {
+        let a = m.email.to_string();
+        if seen.insert(a.to_ascii_lowercase()) {
+            rcpts.push(a);
+        }
     }
-    for m in &cc {
-        builder = builder.cc(m.clone());
+    if rcpts.is_empty() {
+        return Err(MessageError::NoRecipient);
     }
-    for m in &bcc {
-        builder = builder.bcc(m.clone());
-    }
-    for m in parse_mailboxes("Reply-To", &draft.reply_to)? {
-        builder = builder.reply_to(m);
-    }
-    if keep_bcc && !bcc.is_empty() {
-        builder = builder.keep_bcc();
-    }
-    for (name, value) in &draft.headers {
-        let hn = check_header(name, value)?;
-        builder = builder.raw_header(unstructured(hn, value));
-    }
-
     let envelope = Envelope {
         from: from_mb.email.to_string(),
-        to: to
-            .iter()
-            .chain(&cc)
-            .chain(&bcc)
-            .map(|m| m.email.to_string())
-            // One RCPT per mailbox: a name in To and Bcc must not be delivered twice.
-            .fold(Vec::<String>::new(), |mut v, a| {
-                if !v.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
-                    v.push(a);
-                }
-                v
-            }),
+        to: rcpts,
     };
+
+    let mut head = String::with_capacity(1024 + 40 * envelope.to.len());
+    let mut pieces = Vec::new();
+    from_mb.header_pieces(&mut pieces);
+    head.push_str(&header::fold_pieces("From", &pieces));
+    if !reply_to.is_empty() {
+        head.push_str(&header::fold_pieces(
+            "Reply-To",
+            &address::list_pieces(&reply_to),
+        ));
+    }
+    head.push_str(&header::unstructured("Subject", &draft.subject));
+    head.push_str(
+        &header::structured("Message-ID", &message_id).map_err(|reason| MessageError::Header {
+            value: short(&message_id),
+            reason,
+        })?,
+    );
+    head.push_str(&format!(
+        "Date: {}\r\n",
+        chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000")
+    ));
+    head.push_str(&format!(
+        "User-Agent: missive/{}\r\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    for (name, list) in [("To", &to), ("Cc", &cc)] {
+        if !list.is_empty() {
+            head.push_str(&header::fold_pieces(name, &address::list_pieces(list)));
+        }
+    }
+    if keep_bcc && !bcc.is_empty() {
+        head.push_str(&header::fold_pieces("Bcc", &address::list_pieces(&bcc)));
+    }
+    for (name, value) in &draft.headers {
+        head.push_str(&header_line(name, value)?);
+    }
+    head.push_str("MIME-Version: 1.0\r\n");
 
     let html = match (&draft.html, draft.markdown, &draft.text) {
         (Some(h), _, _) if !h.is_empty() => Some(h.clone()),
@@ -522,44 +415,32 @@ pub fn build_limited(
         .clone()
         .filter(|t| !t.is_empty() || html.is_none());
 
-    // lettre ends a part with CRLF. Inside a multipart that CRLF belongs to the next
-    // boundary, but a message that is one 7bit part would gain a blank last line: there,
-    // one trailing newline of the body is left for lettre to write. (Quoted-printable
-    // decoders already treat that final CRLF as the end of the encoded text.)
     let single = draft.attachments.is_empty() && (text.is_none() || html.is_none());
-    let body_for = |b: &str| -> Body {
-        let body = text_body(b);
-        if single && body.encoding() == ContentTransferEncoding::SevenBit {
-            let t = b.strip_suffix('\n').unwrap_or(b);
-            return text_body(t.strip_suffix('\r').unwrap_or(t));
-        }
-        body
-    };
     let text_part = text.map(|t| {
         SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
-            .body(body_for(&t))
+            .body(body::text_body(&t, single))
     });
     let html_part = html.map(|h| {
         SinglePart::builder()
             .header(ContentType::TEXT_HTML)
-            .body(body_for(&h))
+            .body(body::text_body(&h, single))
     });
 
     let mut attachments = Vec::with_capacity(draft.attachments.len());
     for spec in &draft.attachments {
-        let (bytes, ct) = crate::attachment::read(spec, max_bytes)?;
-        // The raw bytes are dropped right after encoding.
+        let (bytes, _) = crate::attachment::read(spec, max_bytes)?;
+        let a = body::attachment_body(&spec.mime_type(), bytes);
+        let ct =
+            body::PartContentType::new(&a.content_type).map_err(|_| MessageError::ContentType {
+                path: spec.path.display().to_string(),
+                value: a.content_type.clone(),
+            })?;
         attachments.push(
             SinglePart::builder()
                 .header(ct)
-                .header(AttachmentDisposition::new(&spec.file_name()))
-                // Always base64: files arrive byte for byte (lettre would send ASCII files
-                // 7bit with their bare LFs, which servers refuse or relays rewrite).
-                .body(
-                    Body::new_with_encoding(bytes, ContentTransferEncoding::Base64)
-                        .map_err(|_| MessageError::Build("base64 encoding refused".into()))?,
-                ),
+                .header(body::AttachmentDisposition::new(&spec.file_name()))
+                .body(a.body),
         );
     }
 
@@ -567,36 +448,36 @@ pub fn build_limited(
         Single(SinglePart),
         Multi(MultiPart),
     }
-    let body = match (text_part, html_part) {
+    let content = match (text_part, html_part) {
         (Some(t), Some(h)) => Content::Multi(MultiPart::alternative().singlepart(t).singlepart(h)),
         (Some(t), None) => Content::Single(t),
         (None, Some(h)) => Content::Single(h),
         (None, None) => Content::Single(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(String::new()),
+                .body(body::text_body("", true)),
         ),
     };
-
-    let message = if attachments.is_empty() {
-        match body {
-            Content::Single(p) => builder.singlepart(p),
-            Content::Multi(m) => builder.multipart(m),
+    let part_bytes = if attachments.is_empty() {
+        match content {
+            Content::Single(p) => p.formatted(),
+            Content::Multi(m) => m.formatted(),
         }
     } else {
-        let mut mixed = match body {
+        let mut mixed = match content {
             Content::Single(p) => MultiPart::mixed().singlepart(p),
             Content::Multi(m) => MultiPart::mixed().multipart(m),
         };
         for a in attachments {
             mixed = mixed.singlepart(a);
         }
-        builder.multipart(mixed)
-    }
-    .map_err(|e| MessageError::Build(e.to_string()))?;
+        mixed.formatted()
+    };
 
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(&part_bytes);
     Ok(Built {
-        raw: message.formatted(),
+        raw,
         envelope,
         message_id,
         from: from_mb.to_string(),

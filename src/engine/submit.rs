@@ -2,8 +2,7 @@
 //! bytes are kept as they came, except for what a submission service adds when missing
 //! (Date, Message-ID, From) and the Bcc header, which leaves only through the envelope.
 
-use lettre::message::header::{self, Headers};
-use lettre::message::{Mailbox, Mailboxes};
+use crate::address::Mailbox;
 
 use super::{default_from, size_limit, Engine, Prepared};
 use crate::config::TransportKind;
@@ -53,26 +52,11 @@ fn dedup(list: Vec<String>) -> Vec<String> {
     })
 }
 
-/// `From: Name <addr>`: a name of atoms bare, other ASCII quoted, non-ASCII as RFC 2047
-/// words (lettre's encoder).
+/// `From: Name <addr>` in the conventional form (the message builder's address writer).
 fn from_field(mb: Mailbox) -> Vec<u8> {
-    let atoms = |n: &str| {
-        n.split(' ').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b))
-        })
-    };
-    match &mb.name {
-        Some(n) if n.is_ascii() && atoms(n) && n.len() < 70 => {
-            format!("From: {n} <{}>\r\n", mb.email).into_bytes()
-        }
-        _ => {
-            let mut h = Headers::new();
-            h.set(header::From::from(Mailboxes::from(mb)));
-            h.to_string().into_bytes()
-        }
-    }
+    let mut pieces = Vec::new();
+    mb.header_pieces(&mut pieces);
+    crate::message::header::fold_pieces("From", &pieces).into_bytes()
 }
 
 impl Engine {
@@ -152,9 +136,8 @@ impl Engine {
         }
         if !m.has("From") {
             let base = match (&given_from, &configured) {
-                (Some(a), _) => a
-                    .parse()
-                    .map(|addr| Mailbox::new(None, addr))
+                (Some(a), _) => crate::message::parse_mailbox("-f", a)
+                    .map(|m| Mailbox { name: None, ..m })
                     .map_err(|e| SubmitError::Usage(format!("-f {a:?}: {e}")))?,
                 (None, Some(c)) => c.clone(),
                 (None, None) => fallback
@@ -168,7 +151,13 @@ impl Engine {
                 Some(n) => Some(n.clone()),
                 None => base.name.clone(),
             };
-            m.prepend_field("From", from_field(Mailbox::new(name, base.email)));
+            m.prepend_field(
+                "From",
+                from_field(Mailbox {
+                    name,
+                    email: base.email,
+                }),
+            );
         }
         if !keeps_bcc(&tc.kind) {
             m.remove("Bcc");
