@@ -455,7 +455,7 @@ pub fn build_limited(
         (None, None) => Content::Single(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(body::text_body("", true)),
+                .body(body::text_body("", single)),
         ),
     };
     let part_bytes = if attachments.is_empty() {

@@ -140,8 +140,8 @@ fn every_address_form_round_trips() {
             &to_arg,
             "--cc",
             "Team: a@example.com, B <b@example.com>;",
-            "--header",
-            "Reply-To: \"Lovelace, Ada\" <reply@bücher.example>",
+            "--reply-to",
+            "\"Lovelace, Ada\" <reply@bücher.example>",
         ],
     );
     run.expect_code(0);
