@@ -324,3 +324,38 @@ fn starttls_hint_never_suggests_what_is_set() {
         );
     }
 }
+
+/// A failed send with an attachment whose name is not UTF-8 is kept in the outbox (the
+/// record once could not be written: "path contains invalid UTF-8 characters") and goes
+/// out from there with the right file.
+#[test]
+fn non_utf8_attachment_name_is_kept_in_the_outbox_and_flushed() {
+    let env = Env::new();
+    let latin1 = env.path().join(OsStr::from_bytes(b"caf\xe9.txt"));
+    std::fs::write(&latin1, "latin-1 name\n").unwrap();
+    env.write_config(
+        &SmtpCfg::new(dead_port(), Mode::Plain, None)
+            .line("timeout = 2")
+            .toml(),
+    );
+    let run = env.run([
+        OsStr::new("send"),
+        OsStr::new("--json"),
+        OsStr::new("--to"),
+        OsStr::new("bob@example.net"),
+        OsStr::new("--attach"),
+        latin1.as_os_str(),
+    ]);
+    run.expect_code(1);
+    assert!(run.json()["outbox"].is_string(), "{}", run.describe());
+    assert_eq!(env.outbox().len(), 1, "{}", run.describe());
+
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    env.run(["outbox", "flush"]).expect_code(0);
+    let got = server.only_message();
+    let msg = got.parsed();
+    let att = msg.attachment(0).expect("attachment");
+    assert_eq!(att.contents(), b"latin-1 name\n");
+    assert!(env.outbox().is_empty());
+}
