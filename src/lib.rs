@@ -27,6 +27,7 @@ pub mod raw;
 pub mod redact;
 pub mod regular_file;
 pub mod relay;
+pub mod reply;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod sent_log;
