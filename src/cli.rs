@@ -189,7 +189,7 @@ pub fn main() -> i32 {
             return EXIT_TRANSPORT;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         None => compose(
             &engine,
             &message_args,
@@ -247,15 +247,20 @@ pub fn main() -> i32 {
             listen,
             transport,
             json,
-        }) => rt.block_on(crate::relay::run(
-            engine,
-            crate::relay::RelayArgs {
-                listen,
-                transport,
-                json,
-            },
-        )),
-    }
+        }) => {
+            return rt.block_on(crate::relay::run(
+                engine,
+                crate::relay::RelayArgs {
+                    listen,
+                    transport,
+                    json,
+                },
+            ))
+        }
+    };
+    // A connection kept for a next message that will not come: say goodbye.
+    rt.block_on(engine.close_transports());
+    code
 }
 
 /// `main` runs these before the engine is loaded (completions and the manual need no
