@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod argv;
+mod contacts;
 
 use crate::cli_queue::{self, DraftsAction, OutboxAction};
 use crate::engine::{Engine, InputError, Prepared, SendError, SendReport};
@@ -77,6 +78,15 @@ pub enum Command {
         json: bool,
         #[command(subcommand)]
         action: Option<DraftsAction>,
+    },
+    /// Contacts matching QUERY (recipient history, aliases, address_book_cmd), best
+    /// first: `address<TAB>name<TAB>source` lines, or a JSON list with --json
+    Contacts {
+        /// What to look for (fuzzy; empty: everyone, most used first)
+        #[arg(default_value = "")]
+        query: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Print a shell completion script (e.g. `missive completions bash > ~/.local/share/bash-completion/completions/missive`)
     Completions { shell: clap_complete::Shell },
@@ -382,6 +392,7 @@ pub fn main() -> i32 {
             Some(DraftsAction::List { json: j }) => cli_queue::drafts_list(&engine, json || j),
             Some(DraftsAction::Rm { id }) => cli_queue::drafts_rm(&engine, &id),
         },
+        Some(Command::Contacts { query, json }) => contacts::run(&engine, &query, json, &rt),
         Some(Command::Sendmail { .. } | Command::Completions { .. } | Command::Man) => {
             unreachable_early()
         }

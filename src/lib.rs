@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cli_queue;
 pub mod command;
 pub mod config;
+pub mod contacts;
 pub mod copy;
 pub mod drafts;
 pub mod engine;
