@@ -1,6 +1,7 @@
 //! The one API that the command line and the composer both use: resolve the transport
 //! and From, build, preview, send (with the outbox on failure), check, flush, drafts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,6 +30,9 @@ pub use submit::{Submission, SubmitError};
 pub struct Engine {
     pub paths: Paths,
     pub config: Config,
+    /// Transports opened so far, by name: consecutive messages through one reuse its
+    /// connection and login (a flush of many, a relay, a composer sending again).
+    open: std::sync::Mutex<HashMap<String, Arc<dyn Transport>>>,
 }
 
 /// Problems with what was asked for: nothing was sent, nothing went to the outbox.
@@ -104,14 +108,18 @@ impl std::fmt::Display for SendError {
 
 impl Engine {
     pub fn new(paths: Paths, config: Config) -> Engine {
-        Engine { paths, config }
+        Engine {
+            paths,
+            config,
+            open: Default::default(),
+        }
     }
 
     /// Paths from the environment, config from `config_path` or the default location.
     pub fn load(config_path: Option<&Path>) -> Result<Engine, ConfigError> {
         let paths = Paths::from_env();
         let config = Config::load(config_path, &paths)?;
-        Ok(Engine { paths, config })
+        Ok(Engine::new(paths, config))
     }
 
     pub fn transport_config(&self, name: Option<&str>) -> Result<&TransportConfig, InputError> {
@@ -204,6 +212,28 @@ impl Engine {
         })
     }
 
+    /// The transport `tc` names, opened once and then shared (see `open`).
+    pub fn transport(&self, tc: &TransportConfig) -> Result<Arc<dyn Transport>, TransportError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = open.get(&tc.name) {
+            return Ok(t.clone());
+        }
+        let t: Arc<dyn Transport> = Arc::from(self.open_transport(tc)?);
+        open.insert(tc.name.clone(), t.clone());
+        Ok(t)
+    }
+
+    /// End the connections kept for further messages (before the process exits).
+    pub async fn close_transports(&self) {
+        let all: Vec<Arc<dyn Transport>> = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            open.drain().map(|(_, t)| t).collect()
+        };
+        for t in all {
+            t.close().await;
+        }
+    }
+
     pub fn open_transport(
         &self,
         tc: &TransportConfig,
@@ -247,11 +277,7 @@ impl Engine {
                     }
                     _ => None,
                 };
-                Box::new(SmtpTransport {
-                    name: tc.name.clone(),
-                    cfg: s.clone(),
-                    token,
-                })
+                Box::new(SmtpTransport::new(tc.name.clone(), s.clone(), token))
             }
             TransportKind::Gmail(g) => {
                 crate::transport::gmail::transport(&tc.name, g, &self.paths)?
@@ -326,7 +352,7 @@ impl Engine {
             .collect();
         let mut envelope = p.built.envelope.clone();
         envelope.to.retain(|a| !already.contains(a));
-        let result = match self.open_transport(tc) {
+        let result = match self.transport(tc) {
             Ok(t) => t.send(&envelope, &p.built.raw, progress).await,
             Err(e) => Err(e),
         };

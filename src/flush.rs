@@ -191,7 +191,7 @@ impl Engine {
                 crate::transport::Stage::Config,
                 e.to_string(),
             )),
-            Ok(tc) => match self.open_transport(tc) {
+            Ok(tc) => match self.transport(tc) {
                 Ok(t) => t.send(&meta.envelope, &raw, &on_progress).await,
                 Err(e) => Err(e),
             },

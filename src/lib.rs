@@ -2,10 +2,12 @@
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
 pub mod address;
+pub mod args;
 pub mod attachment;
 pub mod authorize;
 pub mod cli;
 pub mod cli_queue;
+pub mod cli_send;
 pub mod command;
 pub mod config;
 pub mod contacts;
