@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 mod argv;
+mod contacts;
 
 use crate::args::{
     body_from_piped_stdin, err_line, MessageArgs, PreviewArgs, SendArgs, EXIT_INPUT, EXIT_OK,
@@ -76,6 +77,15 @@ pub enum Command {
         json: bool,
         #[command(subcommand)]
         action: Option<DraftsAction>,
+    },
+    /// Contacts matching QUERY (recipient history, aliases, address_book_cmd), best
+    /// first: `address<TAB>name<TAB>source` lines, or a JSON list with --json
+    Contacts {
+        /// What to look for (fuzzy; empty: everyone, most used first)
+        #[arg(default_value = "")]
+        query: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Print a shell completion script (e.g. `missive completions bash > ~/.local/share/bash-completion/completions/missive`)
     Completions { shell: clap_complete::Shell },
@@ -240,6 +250,7 @@ pub fn main() -> i32 {
             Some(DraftsAction::List { json: j }) => cli_queue::drafts_list(&engine, json || j),
             Some(DraftsAction::Rm { id }) => cli_queue::drafts_rm(&engine, &id),
         },
+        Some(Command::Contacts { query, json }) => contacts::run(&engine, &query, json, &rt),
         Some(Command::Sendmail { .. } | Command::Completions { .. } | Command::Man) => {
             unreachable_early()
         }

@@ -22,7 +22,9 @@ use crate::transport::sendmail::SendmailTransport;
 use crate::transport::smtp::{CmdToken, SmtpTransport, TokenProvider};
 use crate::transport::{CheckReport, ProgressFn, Stage, Transport, TransportError};
 
+mod contacts;
 mod submit;
+pub use contacts::{expand_with, HISTORY_FILE};
 pub use submit::{Submission, SubmitError};
 
 pub struct Engine {
@@ -169,6 +171,9 @@ impl Engine {
         read_factor: u64,
     ) -> Result<Prepared, InputError> {
         let tc = self.transport_for(draft, transport)?;
+        let typed = draft;
+        let expanded = self.expand_aliases(draft)?;
+        let draft: &Draft = &expanded;
         let from = self.resolve_from(draft, tc);
         // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
         // (they deliver to it and strip it).
@@ -202,7 +207,8 @@ impl Engine {
             size_limit,
             subject: draft.subject.clone(),
             identity: draft.identity.clone(),
-            draft: Some(draft.clone()),
+            // As typed (nicks and all): `outbox edit` reopens what the person wrote.
+            draft: Some(typed.clone()),
         })
     }
 
@@ -368,6 +374,7 @@ impl Engine {
                     &p.subject,
                     &report,
                     earlier.iter().any(|e| e.meta.uncertain),
+                    &p.built.raw,
                 );
                 for e in &earlier {
                     if let Err(err) = outbox.remove(e) {
@@ -454,13 +461,22 @@ impl Engine {
     /// A message was delivered: on record in the sent log (with its subject) before
     /// anything else, since that record is what keeps it from going twice.
     /// `uncertain`: an earlier attempt may have delivered it already.
-    pub(crate) fn record_delivery(&self, subject: &str, r: &SendReport, uncertain: bool) {
+    /// The recipients then count in the contacts history (`raw`: the bytes delivered,
+    /// whose headers name them).
+    pub(crate) fn record_delivery(
+        &self,
+        subject: &str,
+        r: &SendReport,
+        uncertain: bool,
+        raw: &[u8],
+    ) {
         if let Err(e) = self
             .sent_log()
             .append(&now_rfc3339(), subject, uncertain, r)
         {
             tracing::error!(path = %self.paths.sent_log().display(), error = %e, "could not append to the sent log");
         }
+        self.record_recipients(raw, &r.recipients);
         tracing::info!(message_id = %r.message_id, transport = %r.transport, bytes = r.bytes, "sent");
     }
 }

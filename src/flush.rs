@@ -221,7 +221,7 @@ impl Engine {
                 };
                 // On record first: should removing the entry fail or be cut short, the
                 // next flush sees it delivered and does not send it again.
-                self.record_delivery(&meta.subject, &report, meta.uncertain);
+                self.record_delivery(&meta.subject, &report, meta.uncertain, &raw);
                 self.drop_entry(outbox, entry);
                 let identity = meta.draft.as_ref().and_then(|d| d.identity.as_deref());
                 let mut report = report;

@@ -10,6 +10,7 @@ pub mod cli_queue;
 pub mod cli_send;
 pub mod command;
 pub mod config;
+pub mod contacts;
 pub mod copy;
 pub mod drafts;
 pub mod engine;
