@@ -10,9 +10,7 @@ use crate::escape::{escape as escape_controls, escape_keep_lines};
 use crate::flush::{FlushOutcome, FlushStatus};
 use crate::outbox::{Damaged, OutboxEntry};
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_TRANSPORT: i32 = 1;
-pub const EXIT_INPUT: i32 = 2;
+use crate::args::{err_line, EXIT_INPUT, EXIT_OK, EXIT_TRANSPORT};
 
 #[derive(Subcommand, Debug)]
 pub enum OutboxAction {
@@ -53,8 +51,6 @@ pub enum DraftsAction {
     /// Delete a saved draft (not one open in a composer)
     Rm { id: String },
 }
-
-use crate::cli::err_line;
 
 fn state_of(e: &OutboxEntry, flush_running: bool) -> String {
     if e.meta.sending.is_some() && flush_running {
@@ -341,7 +337,9 @@ pub fn outbox_rm(engine: &Engine, id: &str) -> i32 {
 }
 
 /// Turn the entry into a draft (same Message-ID, same transport) and open it.
-pub fn outbox_edit(engine: &Engine, id: &str) -> i32 {
+/// Turns the entry into a draft the composer can open; returns that draft's id (the
+/// command line opens it), or the exit code when it cannot.
+pub fn outbox_edit(engine: &Engine, id: &str) -> Result<String, i32> {
     let entry = match engine.outbox().resolve(id) {
         Ok(Ok(e)) => e,
         Ok(Err(d)) => {
@@ -349,11 +347,11 @@ pub fn outbox_edit(engine: &Engine, id: &str) -> i32 {
                 "entry {} is damaged ({}); it cannot be edited",
                 d.name, d.problem
             ));
-            return EXIT_INPUT;
+            return Err(EXIT_INPUT);
         }
         Err(e) => {
             err_line(e);
-            return EXIT_INPUT;
+            return Err(EXIT_INPUT);
         }
     };
     let draft = match entry.meta.draft.clone() {
@@ -365,7 +363,7 @@ pub fn outbox_edit(engine: &Engine, id: &str) -> i32 {
             Ok(d) => d,
             Err(e) => {
                 err_line(e);
-                return EXIT_INPUT;
+                return Err(EXIT_INPUT);
             }
         },
     };
@@ -378,16 +376,16 @@ pub fn outbox_edit(engine: &Engine, id: &str) -> i32 {
     let draft_id = match existing {
         Some(d) if drafts.is_locked_elsewhere(&d.id) => {
             err_line(DraftError::Locked(d.id));
-            return EXIT_INPUT;
+            return Err(EXIT_INPUT);
         }
         Some(d) => d.id,
         None => crate::drafts::Drafts::new_id(),
     };
     if let Err(e) = drafts.save(&draft_id, Some(&entry.meta.transport), &draft) {
         err_line(format!("could not save draft {draft_id}: {e}"));
-        return EXIT_TRANSPORT;
+        return Err(EXIT_TRANSPORT);
     }
-    crate::ui::run(engine, &Default::default(), Some(&draft_id), None)
+    Ok(draft_id)
 }
 
 pub fn drafts_list(engine: &Engine, json: bool) -> i32 {

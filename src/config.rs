@@ -10,7 +10,9 @@ use toml::Spanned;
 
 use crate::paths::{expand_tilde, Paths};
 
+mod contacts;
 mod relay;
+pub use contacts::ContactsConfig;
 pub use relay::RelayConfig;
 /// A config file larger than this is refused unread (it would be a mistake: `--config
 /// /dev/zero`, a mail spool).
@@ -56,6 +58,8 @@ pub struct Config {
     /// Non-fatal findings (e.g. a plain password in a world-readable file).
     pub warnings: Vec<String>,
     pub relay: RelayConfig,
+    /// `aliases`, `address_book_cmd`, `address_book_timeout`.
+    pub contacts: ContactsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +186,9 @@ struct RawConfig {
     #[serde(default)]
     identity: BTreeMap<String, Spanned<crate::identity::RawIdentity>>,
     relay: Option<relay::RawRelay>,
+    aliases: Option<Spanned<String>>,
+    address_book_cmd: Option<Spanned<String>>,
+    address_book_timeout: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -383,6 +390,7 @@ impl Config {
             identities: BTreeMap::new(),
             warnings: Vec::new(),
             relay: RelayConfig::default(),
+            contacts: ContactsConfig::default(),
         };
         c.add_builtin(paths);
         c
@@ -480,6 +488,12 @@ impl Config {
             identities: BTreeMap::new(),
             warnings: Vec::new(),
             relay: RelayConfig::default(),
+            contacts: contacts::contacts(
+                &ctx,
+                raw.aliases,
+                raw.address_book_cmd,
+                raw.address_book_timeout,
+            )?,
         };
         cfg.add_builtin(paths);
         cfg.identities = crate::identity::parse_all(&ctx, raw.identity, &cfg.transports)?;

@@ -1,6 +1,7 @@
 //! The one API that the command line and the composer both use: resolve the transport
 //! and From, build, preview, send (with the outbox on failure), check, flush, drafts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,12 +22,17 @@ use crate::transport::sendmail::SendmailTransport;
 use crate::transport::smtp::{CmdToken, SmtpTransport, TokenProvider};
 use crate::transport::{CheckReport, ProgressFn, Stage, Transport, TransportError};
 
+mod contacts;
 mod submit;
+pub use contacts::{expand_with, HISTORY_FILE};
 pub use submit::{Submission, SubmitError};
 
 pub struct Engine {
     pub paths: Paths,
     pub config: Config,
+    /// Transports opened so far, by name: consecutive messages through one reuse its
+    /// connection and login (a flush of many, a relay, a composer sending again).
+    open: std::sync::Mutex<HashMap<String, Arc<dyn Transport>>>,
 }
 
 /// Problems with what was asked for: nothing was sent, nothing went to the outbox.
@@ -102,14 +108,18 @@ impl std::fmt::Display for SendError {
 
 impl Engine {
     pub fn new(paths: Paths, config: Config) -> Engine {
-        Engine { paths, config }
+        Engine {
+            paths,
+            config,
+            open: Default::default(),
+        }
     }
 
     /// Paths from the environment, config from `config_path` or the default location.
     pub fn load(config_path: Option<&Path>) -> Result<Engine, ConfigError> {
         let paths = Paths::from_env();
         let config = Config::load(config_path, &paths)?;
-        Ok(Engine { paths, config })
+        Ok(Engine::new(paths, config))
     }
 
     pub fn transport_config(&self, name: Option<&str>) -> Result<&TransportConfig, InputError> {
@@ -161,6 +171,9 @@ impl Engine {
         read_factor: u64,
     ) -> Result<Prepared, InputError> {
         let tc = self.transport_for(draft, transport)?;
+        let typed = draft;
+        let expanded = self.expand_aliases(draft)?;
+        let draft: &Draft = &expanded;
         let from = self.resolve_from(draft, tc);
         // The Gmail and Graph APIs have no envelope: Bcc must be in the bytes they get
         // (they deliver to it and strip it).
@@ -194,8 +207,31 @@ impl Engine {
             size_limit,
             subject: draft.subject.clone(),
             identity: draft.identity.clone(),
-            draft: Some(draft.clone()),
+            // As typed (nicks and all): `outbox edit` reopens what the person wrote.
+            draft: Some(typed.clone()),
         })
+    }
+
+    /// The transport `tc` names, opened once and then shared (see `open`).
+    pub fn transport(&self, tc: &TransportConfig) -> Result<Arc<dyn Transport>, TransportError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = open.get(&tc.name) {
+            return Ok(t.clone());
+        }
+        let t: Arc<dyn Transport> = Arc::from(self.open_transport(tc)?);
+        open.insert(tc.name.clone(), t.clone());
+        Ok(t)
+    }
+
+    /// End the connections kept for further messages (before the process exits).
+    pub async fn close_transports(&self) {
+        let all: Vec<Arc<dyn Transport>> = {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            open.drain().map(|(_, t)| t).collect()
+        };
+        for t in all {
+            t.close().await;
+        }
     }
 
     pub fn open_transport(
@@ -241,11 +277,7 @@ impl Engine {
                     }
                     _ => None,
                 };
-                Box::new(SmtpTransport {
-                    name: tc.name.clone(),
-                    cfg: s.clone(),
-                    token,
-                })
+                Box::new(SmtpTransport::new(tc.name.clone(), s.clone(), token))
             }
             TransportKind::Gmail(g) => {
                 crate::transport::gmail::transport(&tc.name, g, &self.paths)?
@@ -320,7 +352,7 @@ impl Engine {
             .collect();
         let mut envelope = p.built.envelope.clone();
         envelope.to.retain(|a| !already.contains(a));
-        let result = match self.open_transport(tc) {
+        let result = match self.transport(tc) {
             Ok(t) => t.send(&envelope, &p.built.raw, progress).await,
             Err(e) => Err(e),
         };
@@ -342,6 +374,7 @@ impl Engine {
                     &p.subject,
                     &report,
                     earlier.iter().any(|e| e.meta.uncertain),
+                    &p.built.raw,
                 );
                 for e in &earlier {
                     if let Err(err) = outbox.remove(e) {
@@ -349,6 +382,9 @@ impl Engine {
                     }
                 }
                 self.drafts().retire(mid);
+                if let Some(d) = &p.draft {
+                    crate::reply::staged::release(&self.paths, d);
+                }
                 let mut report = report;
                 report.copy = self
                     .store_copy(p.identity.as_deref(), &p.built.raw, mid)
@@ -425,13 +461,22 @@ impl Engine {
     /// A message was delivered: on record in the sent log (with its subject) before
     /// anything else, since that record is what keeps it from going twice.
     /// `uncertain`: an earlier attempt may have delivered it already.
-    pub(crate) fn record_delivery(&self, subject: &str, r: &SendReport, uncertain: bool) {
+    /// The recipients then count in the contacts history (`raw`: the bytes delivered,
+    /// whose headers name them).
+    pub(crate) fn record_delivery(
+        &self,
+        subject: &str,
+        r: &SendReport,
+        uncertain: bool,
+        raw: &[u8],
+    ) {
         if let Err(e) = self
             .sent_log()
             .append(&now_rfc3339(), subject, uncertain, r)
         {
             tracing::error!(path = %self.paths.sent_log().display(), error = %e, "could not append to the sent log");
         }
+        self.record_recipients(raw, &r.recipients);
         tracing::info!(message_id = %r.message_id, transport = %r.transport, bytes = r.bytes, "sent");
     }
 }

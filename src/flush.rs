@@ -148,6 +148,9 @@ impl Engine {
             tracing::warn!(entry = %entry.name, error = %e, "could not remove a delivered outbox entry");
         }
         self.drafts().retire(&entry.meta.message_id);
+        if let Some(d) = &entry.meta.draft {
+            crate::reply::staged::release(&self.paths, d);
+        }
     }
 
     async fn flush_one(&self, outbox: &Outbox, entry: &OutboxEntry) -> FlushStatus {
@@ -191,7 +194,7 @@ impl Engine {
                 crate::transport::Stage::Config,
                 e.to_string(),
             )),
-            Ok(tc) => match self.open_transport(tc) {
+            Ok(tc) => match self.transport(tc) {
                 Ok(t) => t.send(&meta.envelope, &raw, &on_progress).await,
                 Err(e) => Err(e),
             },
@@ -218,7 +221,7 @@ impl Engine {
                 };
                 // On record first: should removing the entry fail or be cut short, the
                 // next flush sees it delivered and does not send it again.
-                self.record_delivery(&meta.subject, &report, meta.uncertain);
+                self.record_delivery(&meta.subject, &report, meta.uncertain, &raw);
                 self.drop_entry(outbox, entry);
                 let identity = meta.draft.as_ref().and_then(|d| d.identity.as_deref());
                 let mut report = report;

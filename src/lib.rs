@@ -2,12 +2,15 @@
 //! MIME building, transports, outbox, drafts) shared by the command line and the composer.
 
 pub mod address;
+pub mod args;
 pub mod attachment;
 pub mod authorize;
 pub mod cli;
 pub mod cli_queue;
+pub mod cli_send;
 pub mod command;
 pub mod config;
+pub mod contacts;
 pub mod copy;
 pub mod drafts;
 pub mod engine;
@@ -28,6 +31,7 @@ pub mod raw;
 pub mod redact;
 pub mod regular_file;
 pub mod relay;
+pub mod reply;
 pub mod secret;
 pub mod sendmail_cmd;
 pub mod sent_log;

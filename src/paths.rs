@@ -93,6 +93,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
+    // The rename is durable only once the directory is: without this a power cut can
+    // lose a message the relay already answered 250 for. Best effort: some filesystems
+    // refuse fsync on a directory, and the file's own data is already on disk.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
 }
 

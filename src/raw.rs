@@ -184,9 +184,9 @@ impl RawMessage {
                     continue;
                 };
                 for a in list.iter() {
-                    match a.address() {
-                        Some(addr) if is_plausible(addr) => out.push(addr.to_string()),
-                        Some(addr) => {
+                    match a.address().map(|addr| (addr, envelope_form(addr))) {
+                        Some((_, Some(addr))) if is_plausible(&addr) => out.push(addr),
+                        Some((addr, _)) => {
                             return Err(RawError::Address {
                                 field: name.to_string(),
                                 value: addr.to_string(),
@@ -251,6 +251,18 @@ pub fn address_list(value: &str) -> Result<Vec<String>, RawError> {
         });
     }
     Ok(list)
+}
+
+/// The address as the envelope carries it: an internationalised domain as A-labels
+/// (`bücher.example` → `xn--bcher-kva.example`), so no SMTPUTF8 is needed for it.
+fn envelope_form(addr: &str) -> Option<String> {
+    match addr.rsplit_once('@') {
+        Some((local, domain)) => {
+            let domain = crate::address::to_ascii_domain(domain).ok()?;
+            Some(format!("{local}@{domain}"))
+        }
+        None => Some(addr.to_string()),
+    }
 }
 
 /// local@domain with nothing a server would choke on; the envelope carries it verbatim.

@@ -283,7 +283,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return EX_SOFTWARE;
         }
     };
-    rt.block_on(submit(&engine, opts, raw))
+    let code = rt.block_on(submit(&engine, opts, raw));
+    rt.block_on(engine.close_transports());
+    code
 }
 
 async fn submit(engine: &Engine, opts: Opts, raw: Vec<u8>) -> i32 {

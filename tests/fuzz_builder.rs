@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use missive::cli::MessageArgs;
+use missive::args::MessageArgs;
 
 /// Pieces that may well be typed.
 const SAFE: &[&str] = &[

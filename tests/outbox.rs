@@ -318,4 +318,37 @@ fn flush_keeps_the_queue_order() {
         .map(|r| r.parsed().subject().unwrap().to_string())
         .collect();
     assert_eq!(got, subjects, "delivery order");
+    let connections: std::collections::HashSet<u16> =
+        server.received().iter().map(|r| r.peer_port).collect();
+    assert_eq!(connections.len(), 1, "one connection for the whole flush");
+}
+
+/// A kept connection the server has closed is noticed (RSET fails) and replaced: every
+/// message still goes exactly once.
+#[test]
+fn flush_reconnects_when_the_server_drops_a_kept_connection() {
+    let env = Env::new();
+    env.write_config(&SmtpCfg::new(dead_port(), Mode::Plain, None).toml());
+    let body = env.file("body.txt", "x\n");
+    for i in 0..5 {
+        env.run([
+            "send",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            &format!("queued {i}"),
+            "--text",
+            body.to_str().unwrap(),
+        ])
+        .expect_code(1);
+    }
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).flag("--close-after", 2), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    let run = env.run(["outbox", "flush"]);
+    run.expect_code(0);
+    let got = server.received();
+    assert_eq!(got.len(), 5, "{}", run.describe());
+    let connections: std::collections::HashSet<u16> = got.iter().map(|r| r.peer_port).collect();
+    assert_eq!(connections.len(), 3, "two messages a connection");
+    assert!(env.outbox().is_empty());
 }

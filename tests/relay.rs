@@ -231,6 +231,10 @@ print(json.dumps({"sent": n}))
         .unwrap()
         .contains("<p>HTML body</p>"));
     assert_eq!(receipt.python["attachments"][0]["filename"], "invoice.txt");
+    assert_eq!(
+        got[0].peer_port, got[1].peer_port,
+        "consecutive messages share the upstream connection"
+    );
     let logs = relay.logs(2);
     assert!(logs.iter().all(|l| l["result"] == "sent"), "{logs:#?}");
 }

@@ -377,3 +377,29 @@ fn git_send_email_drives_it_as_its_sendmail_cmd() {
     assert!(p.message_id().is_some_and(|id| !id.is_empty()));
     assert!(m.text().contains("+one"), "{}", m.text());
 }
+
+/// An internationalised domain goes into the envelope as A-labels, from the arguments
+/// and from the headers with -t alike; with ASCII headers a server without SMTPUTF8
+/// takes it.
+#[test]
+fn idn_recipients_travel_as_a_labels() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = smtp_env(&server);
+    let input = "From: App <noreply@app.example>\r\nTo: Kim <kim@bücher.example>\r\n\
+                 Subject: idn\r\n\r\nbody\r\n";
+    sendmail(&env, &["-t", "lee@bücher.example"], input.as_bytes()).expect_code(0);
+    let mut rcpt = server.only_message().rcpt_tos;
+    rcpt.sort();
+    assert_eq!(
+        rcpt,
+        ["kim@xn--bcher-kva.example", "lee@xn--bcher-kva.example"]
+    );
+
+    let strict = SmtpServer::start(ServerOpts::new(Mode::Plain).without_smtputf8(), None);
+    let env = smtp_env(&strict);
+    let input = b"From: App <noreply@app.example>\r\nSubject: idn\r\n\r\nbody\r\n";
+    sendmail(&env, &["lee@bücher.example"], input).expect_code(0);
+    let m = strict.only_message();
+    assert_eq!(m.rcpt_tos, ["lee@xn--bcher-kva.example"]);
+    assert!(!m.mail_options.iter().any(|o| o == "SMTPUTF8"));
+}

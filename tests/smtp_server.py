@@ -61,6 +61,8 @@ def parse_args():
                         " transactions (the client cannot know it was delivered)")
     p.add_argument("--max-rcpts", type=int, default=0, metavar="N",
                    help="answer RCPT TO with 452 after N recipients in one transaction")
+    p.add_argument("--close-after", type=int, default=0, metavar="N",
+                   help="close each connection right after answering its Nth message")
     p.add_argument("--delay-rcpt-ms", type=int, default=0, metavar="MS",
                    help="wait this long before answering each RCPT (a slow server)")
     return p.parse_args()
@@ -180,6 +182,8 @@ class Handler:
             "queue_id": qid,
             "auth": session.authenticated is True,
             "tls": session.ssl is not None or st.args.mode == "tls",
+            # The client's port tells connections apart (reuse tests count them).
+            "peer_port": session.peer[1] if session.peer else 0,
             "python": clean(python_view(envelope.original_content)),
         }
         with open(os.path.join(d, "%d.json.tmp" % n), "w") as f:
@@ -187,6 +191,13 @@ class Handler:
         # The .eml first, then the .json: a test that sees N.json can read N.eml.
         os.rename(os.path.join(d, "%d.eml.tmp" % n), os.path.join(d, "%d.eml" % n))
         os.rename(os.path.join(d, "%d.json.tmp" % n), os.path.join(d, "%d.json" % n))
+        session.delivered = getattr(session, "delivered", 0) + 1
+        if st.args.close_after and session.delivered >= st.args.close_after:
+            # After the 250 is written (the reply is written before the task yields), as a server that
+            # drops idle or busy clients does.
+            transport = server._original_transport or server.transport
+            if transport is not None:
+                asyncio.get_running_loop().call_soon(transport.close)
         if st.dot_drops_left > 0:
             st.dot_drops_left -= 1
             log_transaction(st, "drop-after-dot")

@@ -466,7 +466,7 @@ fn resume_offer_opens_the_draft() {
 
 #[test]
 fn start_from_flags_mailto_and_a_saved_draft() {
-    use missive::cli::MessageArgs;
+    use missive::args::MessageArgs;
     let data = tempfile::tempdir().expect("tempdir");
     let engine = engine_at(data.path());
     let args = MessageArgs {

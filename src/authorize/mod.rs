@@ -135,7 +135,7 @@ async fn browser_login(
         if let Ok(Ok(Err(e))) =
             tokio::time::timeout(std::time::Duration::from_secs(3), opener).await
         {
-            crate::cli::err_line(format!(
+            crate::args::err_line(format!(
                 "could not open a browser ({e}); open the URL above yourself"
             ));
         }

@@ -323,6 +323,7 @@ pub async fn run(engine: Engine, args: RelayArgs) -> i32 {
     ));
     while sessions.join_next().await.is_some() {}
     let _ = retry.await;
+    relay.engine.close_transports().await;
     say("stopped");
     EXIT_OK
 }

@@ -198,4 +198,9 @@ pub trait Transport: Send + Sync {
 
     /// Connect, negotiate, authenticate; send nothing.
     fn check(&self) -> BoxFuture<'_, Result<CheckReport, TransportError>>;
+
+    /// End a connection kept for the next message (politely, briefly bounded).
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }

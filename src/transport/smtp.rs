@@ -4,7 +4,7 @@
 //! copying the whole message once more.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use lettre::address::Address;
@@ -50,7 +50,15 @@ pub struct SmtpTransport {
     pub name: String,
     pub cfg: SmtpConfig,
     pub token: Option<Arc<dyn TokenProvider>>,
+    /// The session of the last delivery, kept for the next message (a flush of many, a
+    /// relay): one connection for consecutive messages, as lettre's pool does.
+    idle: tokio::sync::Mutex<Option<(AsyncSmtpConnection, Instant)>>,
 }
+
+/// A kept session older than this is closed rather than reused: servers drop idle
+/// clients after a minute or so (Postfix: 300 s, many providers less), and a silently
+/// dropped one would cost a whole timeout to notice.
+const IDLE_REUSE: Duration = Duration::from_secs(20);
 
 /// Attempts for a transaction answered with 4xx, and the pause before each retry.
 const RETRY_DELAYS: &[Duration] = &[Duration::from_secs(1), Duration::from_secs(3)];
@@ -226,6 +234,50 @@ fn response_text(r: &Response) -> String {
 }
 
 impl SmtpTransport {
+    pub fn new(name: String, cfg: SmtpConfig, token: Option<Arc<dyn TokenProvider>>) -> Self {
+        SmtpTransport {
+            name,
+            cfg,
+            token,
+            idle: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The kept session, if it is recent and still answers RSET (which also clears any
+    /// transaction state); else a new one.
+    async fn session(
+        &self,
+        progress: ProgressFn<'_>,
+    ) -> Result<AsyncSmtpConnection, TransportError> {
+        let kept = self.idle.lock().await.take();
+        if let Some((mut conn, since)) = kept {
+            if since.elapsed() < IDLE_REUSE && !conn.has_broken() {
+                let limit = self.timeout().min(Duration::from_secs(5));
+                let rset = tokio::time::timeout(
+                    limit,
+                    conn.command(lettre::transport::smtp::commands::Rset),
+                )
+                .await;
+                if matches!(rset, Ok(Ok(_))) {
+                    return Ok(conn);
+                }
+                tracing::debug!(transport = %self.name, "kept session did not answer RSET; reconnecting");
+                tokio::spawn(close(conn, false));
+            } else {
+                tokio::spawn(close(conn, true));
+            }
+        }
+        Ok(self.open(progress).await?.0)
+    }
+
+    /// Keep a session that just delivered for the next message; one is enough.
+    async fn keep(&self, conn: AsyncSmtpConnection) {
+        let mut idle = self.idle.lock().await;
+        if let Some((old, _)) = idle.replace((conn, Instant::now())) {
+            tokio::spawn(close(old, true));
+        }
+    }
+
     fn timeout(&self) -> Duration {
         Duration::from_secs(self.cfg.timeout_secs.max(1))
     }
@@ -312,6 +364,9 @@ impl SmtpTransport {
         let tcp = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| TransportError::new(Stage::Connect, true, format!("{at}: {e}")))?;
+        // Commands are small writes each waiting for a reply: with Nagle's algorithm and
+        // the server's delayed ACK, each one would stall ~40 ms.
+        let _ = tcp.set_nodelay(true);
         let peer = tcp
             .peer_addr()
             .map_err(|e| TransportError::new(Stage::Connect, true, format!("{at}: {e}")))?;
@@ -498,7 +553,7 @@ impl SmtpTransport {
         raw: &[u8],
         progress: ProgressFn<'_>,
     ) -> Result<Response, TransportError> {
-        let (mut conn, _) = self.open(progress).await?;
+        let mut conn = self.session(progress).await?;
         let mut delivered: Vec<String> = Vec::new();
         let mut todo = envelope.clone();
         let res = loop {
@@ -518,12 +573,11 @@ impl SmtpTransport {
             }
         };
         match &res {
-            // Accepted: the caller records the delivery at once rather than after the
-            // goodbye, which would widen the window in which a killed process leaves a
-            // delivered message unrecorded. QUIT finishes on its own.
-            Ok(_) => {
-                tokio::spawn(close(conn, true));
-            }
+            // Accepted: kept for the next message; the caller records the delivery at
+            // once (no goodbye in between that would widen the window in which a killed
+            // process leaves a delivered message unrecorded). `Transport::close` or the
+            // next session ends it.
+            Ok(_) => self.keep(conn).await,
             Err(_) => close(conn, false).await,
         }
         res
@@ -697,6 +751,14 @@ impl Transport for SmtpTransport {
                         return Err(e);
                     }
                 }
+            }
+        })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some((conn, _)) = self.idle.lock().await.take() {
+                close(conn, true).await;
             }
         })
     }

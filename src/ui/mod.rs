@@ -21,7 +21,7 @@ pub mod view;
 pub mod worker;
 
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::cli::MessageArgs;
+use crate::args::{err_line, MessageArgs, EXIT_INPUT, EXIT_OK, EXIT_TRANSPORT};
 use crate::drafts::Drafts;
 use crate::engine::Engine;
 use crate::message::Draft;
@@ -39,11 +39,6 @@ use app::{App, Effect, Init, Pane, QuitKind};
 /// Set to exit right after the first frame is drawn (start-up timing).
 pub const EXIT_AFTER_FIRST_FRAME: &str = "MISSIVE_EXIT_AFTER_FIRST_FRAME";
 
-fn err_line(msg: impl std::fmt::Display) {
-    let text = crate::escape::for_terminal(&msg.to_string());
-    let _ = writeln!(std::io::stderr(), "missive: {text}");
-}
-
 /// What the composer opens with, from `--draft`, the message flags and a `mailto:` URL.
 pub fn initial(
     engine: &Engine,
@@ -52,10 +47,16 @@ pub fn initial(
     mailto: Option<&str>,
 ) -> Result<Init, String> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let flags = args.to_draft().map_err(|e| e.to_string())?;
+    if let (Some(_), Some((kind, _))) = (draft_id, args.origin()) {
+        return Err(format!(
+            "--draft reopens a saved message; {} starts a new one: give one of them",
+            kind.flag()
+        ));
+    }
     let mut transport = args.transport.clone();
     let (mut draft, id, reopened) = match draft_id {
         Some(id) => {
+            let flags = args.to_draft().map_err(|e| e.to_string())?;
             if let Some(when) = engine
                 .drafts()
                 .peek(id)
@@ -84,9 +85,7 @@ pub fn initial(
             (d, saved.id, true)
         }
         None => {
-            let mut d = flags;
-            args.apply_identity(engine, &mut d)
-                .map_err(|e| e.to_string())?;
+            let d = args.new_draft(engine).map_err(|e| e.to_string())?;
             (d, Drafts::new_id(), false)
         }
     };
@@ -132,14 +131,14 @@ pub fn run(
         Ok(i) => i,
         Err(e) => {
             err_line(e);
-            return crate::cli::EXIT_INPUT;
+            return EXIT_INPUT;
         }
     };
     if !std::io::stdout().is_terminal() {
         err_line(
             "the composer needs a terminal; use `missive send` or `missive preview` in scripts",
         );
-        return crate::cli::EXIT_INPUT;
+        return EXIT_INPUT;
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -149,7 +148,7 @@ pub fn run(
         Ok(rt) => rt,
         Err(e) => {
             err_line(format!("cannot start: {e}"));
-            return crate::cli::EXIT_TRANSPORT;
+            return EXIT_TRANSPORT;
         }
     };
     let engine = Arc::new(Engine::new(engine.paths.clone(), engine.config.clone()));
@@ -159,7 +158,7 @@ pub fn run(
     if let Err(e) = terminal::enter() {
         let _ = terminal::leave();
         err_line(format!("cannot set up the terminal: {e}"));
-        return crate::cli::EXIT_INPUT;
+        return EXIT_INPUT;
     }
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         rt.block_on(async {
@@ -179,7 +178,7 @@ pub fn run(
         Ok(Err(e)) => {
             save_now(&app, true);
             err_line(format!("terminal error: {e}"));
-            crate::cli::EXIT_TRANSPORT
+            EXIT_TRANSPORT
         }
         Err(_) => {
             // The panic message is already printed (the hook restored the terminal first).
@@ -220,10 +219,11 @@ fn finish(app: &App) -> i32 {
             if let Err(e) = app.engine.drafts().remove(&app.draft_id) {
                 err_line(format!("could not delete draft {}: {e}", app.draft_id));
             }
+            crate::reply::staged::release(&app.engine.paths, &app.draft());
         }
         Some(QuitKind::Clean) | None => {}
     }
-    crate::cli::EXIT_OK
+    EXIT_OK
 }
 
 enum End {
@@ -288,7 +288,7 @@ async fn event_loop(
                 ev = input.rx.recv() => {
                     let Some(ev) = ev else {
                         // The terminal went away: keep what was typed.
-                        return Ok(End::Signal(crate::cli::EXIT_TRANSPORT));
+                        return Ok(End::Signal(EXIT_TRANSPORT));
                     };
                     pending.push_back(ev);
                 }

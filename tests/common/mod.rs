@@ -227,6 +227,8 @@ pub struct Received {
     pub queue_id: String,
     pub authenticated: bool,
     pub tls: bool,
+    /// The client's port: tells connections apart.
+    pub peer_port: u16,
     /// The same message as Python's `email` package reads it (a second, independent
     /// parser): subject, from/to/cc as [name, address], text, html, attachments
     /// (filename, content_type, size, sha256), defects.
@@ -391,6 +393,7 @@ impl SmtpServer {
                 authenticated: meta["auth"].as_bool().unwrap_or(false),
                 python: meta["python"].clone(),
                 tls: meta["tls"].as_bool().unwrap_or(false),
+                peer_port: meta["peer_port"].as_u64().unwrap_or(0) as u16,
             });
         }
         out
