@@ -45,6 +45,14 @@ pub struct MessageArgs {
     /// (taken as a type only if no file has the whole name)
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// The MIME type of the --attach given just before it (the file name is then taken
+    /// as it is, `;type=` included)
+    #[arg(long = "attach-type", value_name = "MIME")]
+    pub attach_type: Vec<String>,
+    /// `attach_type` placed by position: the type for each `attach`, if one was given
+    /// (filled by `pair_attach_types`, which needs clap's argument indices).
+    #[arg(skip)]
+    pub attach_types: Vec<Option<String>>,
     /// Transport name from the config
     #[arg(long, value_name = "NAME")]
     pub transport: Option<String>,
@@ -122,6 +130,36 @@ fn read_body(path: &Path, what: &str) -> Result<String, InputError> {
 }
 
 impl MessageArgs {
+    /// Give each `--attach-type` to the `--attach` just before it on the command line;
+    /// one given before any `--attach`, or a second for the same file, is a usage error.
+    pub fn pair_attach_types(&mut self, m: &clap::ArgMatches) -> Result<(), String> {
+        let files: Vec<usize> = m
+            .indices_of("attach")
+            .map(|i| i.collect())
+            .unwrap_or_default();
+        let types: Vec<usize> = m
+            .indices_of("attach_type")
+            .map(|i| i.collect())
+            .unwrap_or_default();
+        let mut placed: Vec<Option<String>> = vec![None; self.attach.len()];
+        for (ti, t) in types.iter().zip(&self.attach_type) {
+            let Some(fi) = files.iter().rposition(|f| f < ti) else {
+                return Err(format!(
+                    "--attach-type {}: give it after the --attach it is for",
+                    crate::escape::quoted(t)
+                ));
+            };
+            if placed[fi].replace(t.clone()).is_some() {
+                return Err(format!(
+                    "two --attach-type for --attach {}",
+                    crate::escape::quoted(&self.attach[fi].to_string_lossy())
+                ));
+            }
+        }
+        self.attach_types = placed;
+        Ok(())
+    }
+
     pub fn to_draft(&self) -> Result<Draft, InputError> {
         let mut d = Draft {
             from: self.from.clone(),
@@ -146,9 +184,19 @@ impl MessageArgs {
                 "--markdown needs a text body (--text FILE)".into(),
             ));
         }
-        for a in &self.attach {
+        if self.attach_types.len() < self.attach_type.len() {
+            // Parsed without `pair_attach_types` (a library caller): in order.
+            return Err(InputError::Other(
+                "--attach-type needs the --attach it belongs to just before it".into(),
+            ));
+        }
+        for (i, a) in self.attach.iter().enumerate() {
             d.attachments
-                .push(crate::attachment::parse_arg(a.as_os_str()));
+                .push(match self.attach_types.get(i).cloned().flatten() {
+                    Some(t) => crate::attachment::with_type(a, &t)
+                        .map_err(|e| InputError::Other(format!("--attach-type: {e}")))?,
+                    None => crate::attachment::parse_arg(a.as_os_str()),
+                });
         }
         for h in &self.header {
             d.headers.push(message::parse_header_arg(h)?);

@@ -72,6 +72,26 @@ pub fn read(spec: &AttachmentSpec, max: u64) -> Result<(Vec<u8>, ContentType), M
     Ok((bytes, ct))
 }
 
+/// Whether `ty` is a plain `type/subtype` (no parameters, no wildcard).
+fn valid_type(ty: &str) -> bool {
+    ty.parse::<mime_guess::mime::Mime>()
+        .is_ok_and(|m| m.essence_str() == ty.to_ascii_lowercase() && !ty.contains('*'))
+}
+
+/// `--attach FILE --attach-type MIME`: the file as named, with that type.
+pub fn with_type(path: &Path, ty: &str) -> Result<AttachmentSpec, String> {
+    if !valid_type(ty) {
+        return Err(format!(
+            "{} is not a MIME type (expected type/subtype, e.g. text/csv)",
+            crate::escape::quoted(ty)
+        ));
+    }
+    Ok(AttachmentSpec {
+        path: path.to_path_buf(),
+        content_type: Some(ty.to_string()),
+    })
+}
+
 /// `--attach ARG`: a file name, or `FILE;type=MIME` to override the guessed type. The
 /// suffix is taken as a type only when ARG itself names no file and what follows
 /// `;type=` is a valid `type/subtype`, so a file really called `a;type=b.pdf` attaches as
@@ -89,10 +109,7 @@ pub fn parse_arg(arg: &OsStr) -> AttachmentSpec {
     let Ok(ty) = std::str::from_utf8(&bytes[at + marker.len()..]) else {
         return literal;
     };
-    let valid = ty
-        .parse::<mime_guess::mime::Mime>()
-        .is_ok_and(|m| m.essence_str() == ty.to_ascii_lowercase() && !ty.contains('*'));
-    if !valid {
+    if !valid_type(ty) {
         return literal;
     }
     AttachmentSpec {

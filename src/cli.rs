@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod argv;
 mod contacts;
@@ -120,6 +120,16 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// `--attach-type` goes with the `--attach` before it: only clap's matches know the order.
+fn pair_attach_types(cli: &mut Cli, m: &clap::ArgMatches) -> Result<(), String> {
+    cli.message.pair_attach_types(m)?;
+    match (&mut cli.command, m.subcommand()) {
+        (Some(Command::Send(a)), Some((_, sub))) => a.message.pair_attach_types(sub),
+        (Some(Command::Preview(a)), Some((_, sub))) => a.message.pair_attach_types(sub),
+        _ => Ok(()),
+    }
+}
+
 /// Parse arguments and run; returns the process exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -132,8 +142,17 @@ pub fn main() -> i32 {
         .map(|c| c.get_name().to_string())
         .collect();
     let args = argv::config_after_subcommand(args, &subcommands);
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(c) => c,
+    let parsed = Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let cli = match parsed {
+        Ok((mut c, m)) => match pair_attach_types(&mut c, &m) {
+            Ok(()) => c,
+            Err(e) => {
+                err_line(e);
+                return EXIT_INPUT;
+            }
+        },
         Err(e) => {
             let code = if e.use_stderr() { EXIT_INPUT } else { EXIT_OK };
             let _ = e.print();

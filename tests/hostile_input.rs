@@ -421,3 +421,68 @@ fn unusable_default_config_paths_are_errors_naming_the_path() {
     assert!(!run.stdout().contains("Sent via"), "{}", run.describe());
     assert!(env.outbox_files().is_empty());
 }
+
+/// `--attach-type MIME` types the `--attach` just before it, the name taken as it is
+/// (`;type=` included); one with no `--attach` before it, two for one file, or a type
+/// that is not `type/subtype` is a usage error naming it.
+#[test]
+fn attach_type_types_the_attach_before_it() {
+    let env = Env::new();
+    let odd = env.file("d;type=x.bin", "1,2\n");
+    let plain = env.file("plain.dat", "a\n");
+    let run = env.run([
+        OsStr::new("preview"),
+        OsStr::new("--json"),
+        OsStr::new("--to"),
+        OsStr::new("bob@example.net"),
+        OsStr::new("--attach"),
+        odd.as_os_str(),
+        OsStr::new("--attach-type"),
+        OsStr::new("text/csv"),
+        OsStr::new("--attach"),
+        plain.as_os_str(),
+    ]);
+    run.expect_code(0);
+    let v = run.json();
+    let kids = v["children"].as_array().expect("children");
+    let part = |name: &str| {
+        kids.iter()
+            .find(|k| k["filename"] == name)
+            .map(|k| k["content_type"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(part("d;type=x.bin").as_deref(), Some("text/csv"), "{v}");
+    assert_eq!(
+        part("plain.dat").as_deref(),
+        Some("application/octet-stream"),
+        "{v}"
+    );
+    let p = plain.to_str().unwrap();
+    for (args, why) in [
+        (
+            vec!["--attach-type", "text/csv", "--attach", p],
+            "after the --attach",
+        ),
+        (
+            vec![
+                "--attach",
+                p,
+                "--attach-type",
+                "text/csv",
+                "--attach-type",
+                "text/plain",
+            ],
+            "two --attach-type",
+        ),
+        (
+            vec!["--attach", p, "--attach-type", "text/*"],
+            "not a MIME type",
+        ),
+    ] {
+        let mut all = vec!["send", "--to", "bob@example.net"];
+        all.extend(args);
+        let run = env.run(&all);
+        run.expect_code(2);
+        assert!(run.stderr().contains(why), "{}", run.describe());
+    }
+    assert!(env.outbox_files().is_empty());
+}
