@@ -104,24 +104,25 @@ pub struct PreviewArgs {
 }
 
 fn read_body(path: &Path, what: &str) -> Result<String, InputError> {
+    // A body can be no larger than a message missive accepts at all.
+    const MAX: u64 = crate::raw::MAX_SUBMISSION;
     let bytes = if path == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin()
+            .take(MAX + 1)
             .read_to_end(&mut buf)
             .map_err(|e| InputError::Other(format!("{what} from stdin: {e}")))?;
-        buf
-    } else {
-        if path.is_dir() {
+        if buf.len() as u64 > MAX {
             return Err(InputError::Other(format!(
-                "{what} {}: is a directory, not a file",
-                path.display()
+                "{what} from stdin: over {MAX} bytes"
             )));
         }
-        std::fs::read(path).map_err(|e| {
+        buf
+    } else {
+        crate::regular_file::read_text_source(path, MAX).map_err(|e| {
             InputError::Other(format!(
-                "{what} {}: {}",
-                path.display(),
-                message::io_reason(&e)
+                "{what} {}: {e}",
+                crate::escape::shown(&path.display().to_string())
             ))
         })?
     };

@@ -16,6 +16,8 @@ pub enum FileError {
     TooLarge { size: u64, max: u64 },
     #[error("changed size while it was read ({before} bytes, then {after}); refused")]
     Changed { before: u64, after: u64 },
+    #[error("gave more than {max} bytes; refused")]
+    StreamTooLarge { max: u64 },
 }
 
 /// Why `meta` is not a regular file, or `None` when it is one.
@@ -98,6 +100,53 @@ pub fn read(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
             before: size,
             after: read,
         });
+    }
+    Ok(buf)
+}
+
+/// Files a config names (a CA bundle, an OAuth client secret) are small: this much is
+/// plenty, and a mistyped `/dev/zero` or a FIFO fails at once.
+pub const MAX_CONFIG_FILE: u64 = 4 * 1024 * 1024;
+
+/// A body given as a file name (`--text FILE`, `--html FILE`): a regular file as `read`
+/// does, or a pipe (`--text <(make-report)`), read up to `max` bytes. A pipe is opened
+/// non-blocking, so a FIFO nobody writes to reads as empty instead of hanging in
+/// open(2); devices, sockets and directories are refused like attachments.
+pub fn read_text_source(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use std::os::unix::io::AsRawFd;
+    let meta = std::fs::metadata(path).map_err(|e| FileError::Refused(io_reason(path, &e)))?;
+    if !meta.file_type().is_fifo() {
+        return read(path, max);
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| FileError::Refused(io_reason(path, &e)))?;
+    let fd = file.as_raw_fd();
+    if !file.metadata().is_ok_and(|m| m.file_type().is_fifo()) {
+        return Err(FileError::Refused(
+            "was replaced while it was being opened; refused".into(),
+        ));
+    }
+    // Blocking reads from here: wait for the writer's data, end at its end.
+    // SAFETY: fcntl on a descriptor this function owns.
+    let ok = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
+    };
+    if !ok {
+        return Err(FileError::Refused(
+            std::io::Error::last_os_error().to_string(),
+        ));
+    }
+    let mut buf = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| FileError::Refused(e.to_string()))?;
+    if buf.len() as u64 > max {
+        return Err(FileError::StreamTooLarge { max });
     }
     Ok(buf)
 }

@@ -168,6 +168,22 @@ fn failing_token_cmd_is_a_config_error() {
     assert!(env.outbox_files().is_empty());
     let run = env.run(["check"]);
     run.expect_code(2);
+
+    // The same for a password_cmd that fails: a config error, never queued as a
+    // transport failure (it could never succeed on a retry).
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    let env = smtp_env(&server, &["password_cmd = \"echo nope >&2; exit 3\""]);
+    for args in [vec!["send", "--to", "bob@example.net"], vec!["check"]] {
+        let run = env.run(&args);
+        run.expect_code(2);
+        assert!(run.stderr().contains("password_cmd"), "{}", run.describe());
+        assert!(run.stderr().contains("nope"), "{}", run.describe());
+    }
+    assert!(env.outbox_files().is_empty());
+    assert!(server.received().is_empty());
 }
 
 #[test]

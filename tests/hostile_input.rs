@@ -486,3 +486,91 @@ fn attach_type_types_the_attach_before_it() {
     }
     assert!(env.outbox_files().is_empty());
 }
+
+/// `--text`/`--html` bodies: a device is refused (never read into memory without end), a
+/// FIFO nobody writes to does not hang open(2), and a pipe with a writer still works.
+#[test]
+fn body_files_are_bounded_and_never_block() {
+    let env = Env::new();
+    for flag in ["--text", "--html"] {
+        let t = Instant::now();
+        let run = run_limited(
+            &env,
+            &[
+                OsStr::new("preview"),
+                OsStr::new("--to"),
+                OsStr::new("b@example.net"),
+                OsStr::new(flag),
+                OsStr::new("/dev/zero"),
+            ],
+        );
+        assert!(t.elapsed() < Duration::from_secs(10));
+        run.expect_code(2);
+        assert!(
+            run.stderr().contains("character device"),
+            "{}",
+            run.describe()
+        );
+    }
+    let fifo = env.path().join("body-pipe");
+    mkfifo(&fifo);
+    let t = Instant::now();
+    let run = env.run([
+        OsStr::new("preview"),
+        OsStr::new("--to"),
+        OsStr::new("b@example.net"),
+        OsStr::new("--text"),
+        fifo.as_os_str(),
+    ]);
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    run.expect_code(0);
+    // A pipe with a writer (what `--text <(cmd)` gives).
+    let c = env.std_cmd();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("printf 'from a pipe\\n' | \"$0\" preview --raw --to b@example.net --text /dev/stdin")
+        .arg(c.get_program())
+        .env_clear()
+        .envs(c.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(env.path())
+        .output()
+        .unwrap();
+    let run = Run(out);
+    run.expect_code(0);
+    assert!(run.stdout().contains("from a pipe"), "{}", run.describe());
+}
+
+/// Files the config names (ca_file, a Gmail client_secret) are read bounded too: a FIFO
+/// or a device there fails at once, as a config error naming it.
+#[test]
+fn files_named_by_the_config_never_block_or_grow() {
+    let env = Env::new();
+    let fifo = env.path().join("ca-pipe");
+    mkfifo(&fifo);
+    for path in [fifo.to_str().unwrap(), "/dev/zero"] {
+        for cfg in [
+            format!(
+                "[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = {}\ntimeout = 2\n",
+                dead_port(),
+                toml_str(path)
+            ),
+            format!(
+                "[transport.t]\nkind = \"gmail\"\nclient_secret = {}\n",
+                toml_str(path)
+            ),
+        ] {
+            env.write_config(&cfg);
+            let t = Instant::now();
+            let run = run_limited(&env, &[OsStr::new("check")]);
+            assert!(t.elapsed() < Duration::from_secs(10), "{cfg}");
+            run.expect_code(2);
+            assert!(run.stderr().contains(path), "{}", run.describe());
+            assert!(
+                run.stderr().contains("not a regular file")
+                    || run.stderr().contains("not a readable file"),
+                "{}",
+                run.describe()
+            );
+        }
+    }
+}

@@ -113,3 +113,27 @@ fn readable_leftovers_are_made_private_on_start() {
     run_umask(&env, &["outbox", "list"]);
     assert_eq!(not_private(&data), Vec::<String>::new());
 }
+
+/// Drafts (the typed text, written by the composer) are private under umask 022 too.
+#[test]
+fn drafts_saved_under_umask_022_are_private() {
+    let env = Env::new();
+    let dir = env.data_home.join("missive/drafts");
+    // SAFETY: umask only affects files this test process creates from here on.
+    let old = unsafe { libc::umask(0o022) };
+    let drafts = missive::drafts::Drafts::new(dir.clone());
+    let path = drafts
+        .save(
+            &missive::drafts::Drafts::new_id(),
+            None,
+            &missive::message::Draft {
+                text: Some("private words".into()),
+                bcc: vec!["hidden@example.net".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    unsafe { libc::umask(old) };
+    assert!(path.is_file());
+    assert_eq!(not_private(&dir), Vec::<String>::new());
+}

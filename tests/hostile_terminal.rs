@@ -76,6 +76,17 @@ fn header_arguments_with_line_breaks_are_refused() {
     ]);
     run.expect_code(0);
     assert_clean("raw message", &run.stdout().replace("\r\n", "\n"));
+    // The same for a subject: encoded, never raw.
+    let run = env.run([
+        "preview",
+        "--raw",
+        "--to",
+        "b@example.net",
+        "--subject",
+        EVIL,
+    ]);
+    run.expect_code(0);
+    assert_clean("raw message", &run.stdout().replace("\r\n", "\n"));
     // Blanks around the name and after the colon are still fine.
     env.run([
         "preview",

@@ -285,9 +285,9 @@ impl SmtpTransport {
     fn tls_params(&self) -> Result<TlsParameters, TransportError> {
         let mut b = TlsParameters::builder(self.cfg.host.clone());
         if let Some(ca) = &self.cfg.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                TransportError::user(Stage::Config, format!("ca_file {}: {}", ca.display(), e))
-            })?;
+            let pem = crate::regular_file::read(ca, crate::regular_file::MAX_CONFIG_FILE).map_err(
+                |e| TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display())),
+            )?;
             // lettre takes a file without any certificate in it and trusts nothing more,
             // which would surface later as a puzzling "unknown issuer".
             crate::transport::tls_probe::count_pem_certificates(ca, &pem)?;

@@ -38,9 +38,10 @@ pub fn client_config(
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
     if let Some(ca) = ca_file {
-        let pem = std::fs::read(ca).map_err(|e| {
-            TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
-        })?;
+        let pem =
+            crate::regular_file::read(ca, crate::regular_file::MAX_CONFIG_FILE).map_err(|e| {
+                TransportError::user(Stage::Config, format!("ca_file {}: {e}", ca.display()))
+            })?;
         count_pem_certificates(ca, &pem)?;
         for c in CertificateDer::pem_slice_iter(&pem) {
             let c = c.map_err(|e| {

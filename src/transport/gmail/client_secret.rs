@@ -50,12 +50,13 @@ impl ClientSecret {
                 ),
             )
         };
-        let text = std::fs::read(path).map_err(|e| {
-            fail(match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => format!("cannot read it ({})", crate::message::io_reason(&e)),
-            })
-        })?;
+        let text =
+            crate::regular_file::read(path, crate::regular_file::MAX_CONFIG_FILE).map_err(|e| {
+                fail(match e {
+                    crate::regular_file::FileError::Refused(r) if r == "no such file" => r,
+                    e => format!("cannot read it ({e})"),
+                })
+            })?;
         let file: File = serde_json::from_slice(&text).map_err(|e| {
             fail(format!(
                 "not a Google OAuth client file (JSON error at line {}: {})",
