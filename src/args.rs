@@ -57,6 +57,21 @@ pub struct MessageArgs {
     /// Extra header (repeatable)
     #[arg(long, value_name = "'Name: value'")]
     pub header: Vec<String>,
+    /// Reply to the message in FILE (- = stdin): to its Reply-To or From, quoted, threaded
+    #[arg(long, value_name = "FILE", group = "origin")]
+    pub reply: Option<PathBuf>,
+    /// Reply to the sender and every recipient of FILE but yourself
+    #[arg(long = "reply-all", value_name = "FILE", group = "origin")]
+    pub reply_all: Option<PathBuf>,
+    /// Forward FILE: its text in the body, its attachments attached again
+    #[arg(long, value_name = "FILE", group = "origin")]
+    pub forward: Option<PathBuf>,
+    /// Forward FILE unchanged, attached as message/rfc822
+    #[arg(long = "forward-attached", value_name = "FILE", group = "origin")]
+    pub forward_attached: Option<PathBuf>,
+    /// Start from a template (mutt's -H): its headers and text prefill the message
+    #[arg(long, value_name = "FILE", group = "origin")]
+    pub template: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -144,10 +159,62 @@ impl MessageArgs {
     /// A new message takes its identity's From, Reply-To and signature: the one given
     /// with `--identity`, else the default identity, if any.
     pub fn apply_identity(&self, engine: &Engine, d: &mut Draft) -> Result<(), InputError> {
-        if let Some(id) = engine.identity(self.identity.as_deref())? {
+        self.apply_identity_or(engine, d, None)
+    }
+
+    /// As `apply_identity`, with `picked` (the identity a replied-to message was
+    /// addressed to) before the default one.
+    fn apply_identity_or(
+        &self,
+        engine: &Engine,
+        d: &mut Draft,
+        picked: Option<&str>,
+    ) -> Result<(), InputError> {
+        if let Some(id) = engine.identity(self.identity.as_deref().or(picked))? {
             engine.apply_identity(d, id)?;
         }
         Ok(())
+    }
+
+    /// The message this one starts from (`--reply`, `--forward`, `--template`, ...).
+    pub fn origin(&self) -> Option<(crate::reply::Kind, &Path)> {
+        use crate::reply::Kind;
+        [
+            (Kind::Reply, &self.reply),
+            (Kind::ReplyAll, &self.reply_all),
+            (Kind::Forward, &self.forward),
+            (Kind::ForwardAttached, &self.forward_attached),
+            (Kind::Template, &self.template),
+        ]
+        .into_iter()
+        .find_map(|(k, p)| p.as_deref().map(|p| (k, p)))
+    }
+
+    /// A new message as the flags describe it: started from the original they name (if
+    /// any), written as its identity (From, Reply-To, signature).
+    pub fn new_draft(&self, engine: &Engine) -> Result<Draft, InputError> {
+        let stdin = Path::new("-");
+        if let Some((kind, p)) = self.origin() {
+            if p == stdin
+                && (self.text.as_deref() == Some(stdin) || self.html.as_deref() == Some(stdin))
+            {
+                return Err(InputError::Other(format!(
+                    "{} - and a body from - both want standard input; give one of them a file",
+                    kind.flag()
+                )));
+            }
+        }
+        let mut d = self.to_draft()?;
+        let mut picked = None;
+        if let Some((kind, p)) = self.origin() {
+            let raw = crate::reply::read_source(kind, p)?;
+            picked = engine.start_from(kind, &raw, &mut d)?;
+        }
+        if let Err(e) = self.apply_identity_or(engine, &mut d, picked.as_deref()) {
+            crate::reply::staged::release(&engine.paths, &d);
+            return Err(e);
+        }
+        Ok(d)
     }
 }
 
@@ -163,7 +230,8 @@ pub fn err_line(msg: impl std::fmt::Display) {
 pub fn body_from_piped_stdin(m: &mut MessageArgs) -> Result<(), InputError> {
     use std::io::IsTerminal;
     const MAX: u64 = crate::raw::MAX_SUBMISSION;
-    if m.text.is_some() || m.html.is_some() || std::io::stdin().is_terminal() {
+    let origin_on_stdin = m.origin().is_some_and(|(_, p)| p == Path::new("-"));
+    if m.text.is_some() || m.html.is_some() || origin_on_stdin || std::io::stdin().is_terminal() {
         return Ok(());
     }
     let mut buf = Vec::new();

@@ -382,6 +382,9 @@ impl Engine {
                     }
                 }
                 self.drafts().retire(mid);
+                if let Some(d) = &p.draft {
+                    crate::reply::staged::release(&self.paths, d);
+                }
                 let mut report = report;
                 report.copy = self
                     .store_copy(p.identity.as_deref(), &p.built.raw, mid)

@@ -148,6 +148,9 @@ impl Engine {
             tracing::warn!(entry = %entry.name, error = %e, "could not remove a delivered outbox entry");
         }
         self.drafts().retire(&entry.meta.message_id);
+        if let Some(d) = &entry.meta.draft {
+            crate::reply::staged::release(&self.paths, d);
+        }
     }
 
     async fn flush_one(&self, outbox: &Outbox, entry: &OutboxEntry) -> FlushStatus {

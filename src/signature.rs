@@ -8,16 +8,30 @@ use crate::message::Draft;
 /// The class of the HTML block, so it can be found and replaced.
 const HTML_MARK: &str = "<div class=\"missive-signature\">";
 
-/// Split text at its last `-- ` line: (body, signature).
+/// The lines around a forwarded message's text in a forward's body (mutt's markers). A
+/// `-- ` line between them is the forwarded message's signature, not this one's.
+pub const FORWARD_START: &str = "----- Forwarded message -----";
+pub const FORWARD_END: &str = "----- End forwarded message -----";
+
+/// Split text at its last `-- ` line after any forwarded message: (body, signature).
 pub fn split(text: &str) -> (&str, Option<&str>) {
-    let idx = text
+    let after = text
+        .rfind(&format!("\n{FORWARD_END}\n"))
+        .map(|i| i + FORWARD_END.len() + 1)
+        .or_else(|| {
+            text.starts_with(&format!("{FORWARD_END}\n"))
+                .then_some(FORWARD_END.len())
+        })
+        .unwrap_or(0);
+    let tail = &text[after..];
+    let idx = tail
         .rfind("\n-- \n")
         .map(|i| i + 1)
-        .or_else(|| text.starts_with("-- \n").then_some(0));
+        .or_else(|| (after == 0 && tail.starts_with("-- \n")).then_some(0));
     match idx {
-        Some(i) => (&text[..i], Some(&text[i + 4..])),
-        None => match text.strip_suffix("\n-- ") {
-            Some(body) => (body, Some("")),
+        Some(i) => (&text[..after + i], Some(&text[after + i + 4..])),
+        None => match tail.strip_suffix("\n-- ") {
+            Some(body) => (&text[..after + body.len()], Some("")),
             None => (text, None),
         },
     }

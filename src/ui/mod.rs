@@ -48,10 +48,16 @@ pub fn initial(
     mailto: Option<&str>,
 ) -> Result<Init, String> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let flags = args.to_draft().map_err(|e| e.to_string())?;
+    if let (Some(_), Some((kind, _))) = (draft_id, args.origin()) {
+        return Err(format!(
+            "--draft reopens a saved message; {} starts a new one: give one of them",
+            kind.flag()
+        ));
+    }
     let mut transport = args.transport.clone();
     let (mut draft, id, reopened) = match draft_id {
         Some(id) => {
+            let flags = args.to_draft().map_err(|e| e.to_string())?;
             if let Some(when) = engine
                 .drafts()
                 .peek(id)
@@ -80,9 +86,7 @@ pub fn initial(
             (d, saved.id, true)
         }
         None => {
-            let mut d = flags;
-            args.apply_identity(engine, &mut d)
-                .map_err(|e| e.to_string())?;
+            let d = args.new_draft(engine).map_err(|e| e.to_string())?;
             (d, Drafts::new_id(), false)
         }
     };
@@ -216,6 +220,7 @@ fn finish(app: &App) -> i32 {
             if let Err(e) = app.engine.drafts().remove(&app.draft_id) {
                 err_line(format!("could not delete draft {}: {e}", app.draft_id));
             }
+            crate::reply::staged::release(&app.engine.paths, &app.draft());
         }
         Some(QuitKind::Clean) | None => {}
     }
