@@ -45,7 +45,7 @@ for i in $(seq "$COUNT"); do
   "$BIN" send --to bob@example.net --subject "bulk $i" --text "$WORK/note.txt" > /dev/null 2>&1 || true
 done
 cp -a "$XDG_DATA_HOME" "$WORK/queued"
-ls "$XDG_DATA_HOME/missive/outbox/"*.eml > "$WORK/files"
+ls "$WORK/queued/missive/outbox/"*.eml > "$WORK/files"
 QUEUED=$(wc -l < "$WORK/files")
 config "$PORT"
 

@@ -159,8 +159,13 @@ impl Outbox {
         write_private(path, &json)
     }
 
+    /// Record an attempt or a mark on an entry. Not fsync'ed: the entry itself is on
+    /// disk since `put`; what changes here (attempts, errors, the marks a flush leaves
+    /// while it sends) only has to survive the process, and a flush of many messages
+    /// would otherwise wait for the disk several times a message.
     pub fn update(&self, entry: &OutboxEntry, meta: &OutboxMeta) -> std::io::Result<()> {
-        self.write_meta(&entry.json, meta)
+        let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+        crate::paths::write_atomic_unsynced(&entry.json, &json)
     }
 
     /// Every entry, damaged ones apart, in queue order.

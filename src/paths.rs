@@ -71,6 +71,17 @@ pub fn expand_tilde(p: &str) -> PathBuf {
 /// from creation and missing directories are made 0700, whatever the umask: everything
 /// missive writes this way (drafts, outbox, sent copies) is someone's private mail.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_as(path, bytes, true)
+}
+
+/// `write_atomic` for state that is only worth keeping across a crash of the process,
+/// not a power cut (marks a flush leaves on an entry while it sends): the rename still
+/// makes it all or nothing, but nothing waits for the disk.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_as(path, bytes, false)
+}
+
+fn write_atomic_as(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -87,7 +98,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(&tmp)?;
-    let res = f.write_all(bytes).and_then(|_| f.sync_all());
+    let res = f
+        .write_all(bytes)
+        .and_then(|_| if sync { f.sync_all() } else { Ok(()) });
     drop(f);
     if let Err(e) = res.and_then(|_| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
@@ -96,8 +109,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // The rename is durable only once the directory is: without this a power cut can
     // lose a message the relay already answered 250 for. Best effort: some filesystems
     // refuse fsync on a directory, and the file's own data is already on disk.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    if sync {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }
