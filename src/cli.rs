@@ -182,14 +182,14 @@ pub fn main() -> i32 {
     }
     let mut message_args = cli.message.clone();
     let mut mailto = None;
+    // A bare word may be an alias nick (`missive team`, as mutt takes it): known once
+    // the config is read.
+    let mut unknown = None;
     if let Some(p) = &cli.mailto {
         match argv::positional(p, &subcommands) {
             argv::Positional::Mailto(m) => mailto = Some(m),
             argv::Positional::Address(a) => message_args.to.insert(0, a),
-            argv::Positional::Unknown(msg) => {
-                err_line(msg);
-                return EXIT_INPUT;
-            }
+            argv::Positional::Unknown(msg) => unknown = Some((p.clone(), msg)),
         }
     }
     if let Some(Command::Sendmail { args }) = &cli.command {
@@ -206,6 +206,16 @@ pub fn main() -> i32 {
             return EXIT_INPUT;
         }
     };
+    if let Some((word, msg)) = unknown {
+        let nick = crate::contacts::entries::is_nick(&word)
+            && engine.config.contacts.aliases.is_some()
+            && engine.aliases().is_ok_and(|a| a.get(&word).is_some());
+        if !nick {
+            err_line(msg);
+            return EXIT_INPUT;
+        }
+        message_args.to.insert(0, word);
+    }
     crate::logging::init(&engine.paths);
     for w in &engine.config.warnings {
         err_line(format!("warning: {w}"));

@@ -294,3 +294,20 @@ fn contact_keys_are_checked_with_line_and_key() {
     r.expect_code(2);
     assert!(r.stderr().contains(":1: key `aliases`"), "{}", r.describe());
 }
+
+#[test]
+fn a_bare_alias_nick_opens_the_composer_to_it() {
+    let (_server, env) = setup("true", "");
+    // Without a terminal the composer says so: the nick was taken as a recipient.
+    let r = env.run(["ann"]);
+    r.expect_code(2);
+    assert!(r.stderr().contains("needs a terminal"), "{}", r.describe());
+    // Not a nick: still named as a mistyped command.
+    let r = env.run(["sned"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr().contains("unknown command \"sned\""),
+        "{}",
+        r.describe()
+    );
+}

@@ -122,9 +122,11 @@ impl App {
         let col = head.chars().count().min(u16::MAX as usize) as u16;
         let pane = list.pane;
         if let Some(t) = self.area_mut(pane) {
-            t.select_all();
-            t.cut();
+            // What the person copied stays on the clipboard.
+            let yank = t.yank_text();
+            t.clear();
             t.insert_str(&new);
+            t.set_yank_text(yank);
             t.move_cursor(CursorMove::Jump(0, col));
         }
         self.edited(Some(pane));
