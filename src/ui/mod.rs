@@ -11,6 +11,7 @@ pub mod app;
 pub mod attachments;
 pub mod body;
 pub mod editor;
+mod identity;
 pub mod mailto;
 pub mod popups;
 pub mod terminal;
@@ -18,6 +19,7 @@ pub mod terminal;
 pub mod testing;
 mod typing;
 pub mod view;
+pub mod warnings;
 pub mod worker;
 
 use std::collections::VecDeque;
