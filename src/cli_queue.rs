@@ -85,15 +85,15 @@ pub fn outbox_list(engine: &Engine, json: bool) -> i32 {
             serde_json::json!({"name": c.name, "eml": c.eml, "state": "pending_copy",
                 "pending_copy": c.meta})
         }));
-        println!("{}", serde_json::Value::Array(v));
+        println!("{}", crate::escape::json_line(&v));
         return EXIT_OK;
     }
     if listing.entries.is_empty() && listing.damaged.is_empty() && copies.is_empty() {
-        println!("The outbox is empty.");
+        crate::say!("The outbox is empty.");
         return EXIT_OK;
     }
     for c in &copies {
-        println!(
+        crate::say!(
             "{}  pending copy of {} to {} (identity {}, {} attempt{}; the message was delivered)",
             c.name,
             escape_controls(&c.meta.message_id),
@@ -102,12 +102,12 @@ pub fn outbox_list(engine: &Engine, json: bool) -> i32 {
             c.meta.attempts,
             if c.meta.attempts == 1 { "" } else { "s" }
         );
-        println!("    last error: {}", escape_controls(&c.meta.last_error));
-        println!("    {}", c.eml.display());
+        crate::say!("    last error: {}", escape_controls(&c.meta.last_error));
+        crate::say!("    {}", c.eml.display());
     }
     for e in &listing.entries {
         let m = &e.meta;
-        println!(
+        crate::say!(
             "{}  [{}]  via {}  to {}  \"{}\"  ({} attempt{})",
             e.name,
             state_of(e, running),
@@ -118,13 +118,13 @@ pub fn outbox_list(engine: &Engine, json: bool) -> i32 {
             if m.attempts == 1 { "" } else { "s" }
         );
         if !m.delivered_to.is_empty() {
-            println!(
+            crate::say!(
                 "    already delivered to: {}",
                 escape_controls(&m.delivered_to.join(", "))
             );
         }
-        println!("    last error: {}", escape_controls(&m.last_error));
-        println!("    {}", e.eml.display());
+        crate::say!("    last error: {}", escape_controls(&m.last_error));
+        crate::say!("    {}", e.eml.display());
     }
     for d in &listing.damaged {
         print_damaged(d);
@@ -133,11 +133,11 @@ pub fn outbox_list(engine: &Engine, json: bool) -> i32 {
 }
 
 fn print_damaged(d: &Damaged) {
-    println!("{}  [damaged]  {}", d.name, d.problem);
+    crate::say!("{}  [damaged]  {}", d.name, d.problem);
     for p in [&d.eml, &d.json].into_iter().flatten() {
-        println!("    {}", p.display());
+        crate::say!("    {}", p.display());
     }
-    println!(
+    crate::say!(
         "    (left as it is; `missive outbox show {0}` / `outbox rm {0}`)",
         d.name
     );
@@ -165,10 +165,10 @@ pub async fn outbox_flush(engine: &Engine, json: bool, force: bool) -> i32 {
         v.extend(copies.iter().map(
             |c| serde_json::json!({"name": c.name, "message_id": c.message_id, "copy": c.report}),
         ));
-        println!("{}", serde_json::Value::Array(v));
+        println!("{}", crate::escape::json_line(&v));
     } else {
         for c in &copies {
-            println!(
+            crate::say!(
                 "copy {} {}: {}",
                 c.name,
                 escape_controls(&c.message_id),
@@ -177,7 +177,7 @@ pub async fn outbox_flush(engine: &Engine, json: bool, force: bool) -> i32 {
         }
         if outcomes.is_empty() {
             if copies.is_empty() {
-                println!("The outbox is empty.");
+                crate::say!("The outbox is empty.");
             }
         } else {
             print_outcomes(&outcomes);
@@ -198,7 +198,7 @@ fn print_outcomes(outcomes: &[FlushOutcome]) {
         match &o.status {
             FlushStatus::Sent { report: r, .. } => {
                 sent += 1;
-                println!(
+                crate::say!(
                     "sent {} {} via {}{}",
                     o.name,
                     mid,
@@ -211,7 +211,7 @@ fn print_outcomes(outcomes: &[FlushOutcome]) {
             }
             FlushStatus::Kept { error, state } => {
                 left += 1;
-                println!(
+                crate::say!(
                     "kept {} {mid} [{state}]: {}",
                     o.name,
                     escape_controls(error)
@@ -219,16 +219,16 @@ fn print_outcomes(outcomes: &[FlushOutcome]) {
             }
             FlushStatus::Skipped { reason } => {
                 left += 1;
-                println!("skipped {} {mid}: {}", o.name, escape_controls(reason))
+                crate::say!("skipped {} {mid}: {}", o.name, escape_controls(reason))
             }
-            FlushStatus::Removed { reason } => println!("removed {} {mid}: {reason}", o.name),
+            FlushStatus::Removed { reason } => crate::say!("removed {} {mid}: {reason}", o.name),
             FlushStatus::Damaged { problem } => {
                 left += 1;
-                println!("damaged {} (left as it is): {problem}", o.name)
+                crate::say!("damaged {} (left as it is): {problem}", o.name)
             }
         }
     }
-    println!("{sent} sent, {left} still in the outbox");
+    crate::say!("{sent} sent, {left} still in the outbox");
 }
 
 pub fn outbox_show(engine: &Engine, id: &str, raw: bool) -> i32 {
@@ -257,36 +257,38 @@ pub fn outbox_show(engine: &Engine, id: &str, raw: bool) -> i32 {
     }
     let m = &entry.meta;
     let running = matches!(engine.outbox().try_lock(), Ok(None));
-    let _ = writeln!(out, "Entry: {}", entry.name);
-    let _ = writeln!(out, "State: {}", state_of(&entry, running));
-    let _ = writeln!(out, "Message-ID: {}", escape_controls(&m.message_id));
-    let _ = writeln!(out, "Subject: {}", escape_controls(&m.subject));
-    let _ = writeln!(
+    let _ = crate::say_to!(out, "Entry: {}", entry.name);
+    let _ = crate::say_to!(out, "State: {}", state_of(&entry, running));
+    let _ = crate::say_to!(out, "Message-ID: {}", escape_controls(&m.message_id));
+    let _ = crate::say_to!(out, "Subject: {}", escape_controls(&m.subject));
+    let _ = crate::say_to!(
         out,
         "Transport: {} ({})",
         escape_controls(&m.transport),
         m.kind
     );
-    let _ = writeln!(out, "Envelope from: {}", escape_controls(&m.envelope.from));
-    let _ = writeln!(
+    let _ = crate::say_to!(out, "Envelope from: {}", escape_controls(&m.envelope.from));
+    let _ = crate::say_to!(
         out,
         "Envelope to: {}",
         escape_controls(&m.envelope.to.join(", "))
     );
     if !m.delivered_to.is_empty() {
-        let _ = writeln!(
+        let _ = crate::say_to!(
             out,
             "Already delivered to: {}",
             escape_controls(&m.delivered_to.join(", "))
         );
     }
-    let _ = writeln!(
+    let _ = crate::say_to!(
         out,
         "Queued: {}  Attempts: {}  Last: {}",
-        m.created, m.attempts, m.last_attempt
+        m.created,
+        m.attempts,
+        m.last_attempt
     );
-    let _ = writeln!(out, "Last error: {}", escape_controls(&m.last_error));
-    let _ = writeln!(out, "File: {} ({} bytes)", entry.eml.display(), bytes.len());
+    let _ = crate::say_to!(out, "Last error: {}", escape_controls(&m.last_error));
+    let _ = crate::say_to!(out, "File: {} ({} bytes)", entry.eml.display(), bytes.len());
     let _ = writeln!(out);
     let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
     let _ = writeln!(out, "{}", escape_keep_lines(&text));
@@ -324,7 +326,7 @@ pub fn outbox_rm(engine: &Engine, id: &str) -> i32 {
     };
     match res {
         Ok(msg) => {
-            println!("{msg}");
+            crate::say!("{msg}");
             EXIT_OK
         }
         Err(e) => {
@@ -389,14 +391,11 @@ pub fn outbox_edit(engine: &Engine, id: &str) -> Result<String, i32> {
 pub fn drafts_list(engine: &Engine, json: bool) -> i32 {
     let list = engine.drafts().infos(&engine.sent_log(), &engine.outbox());
     if json {
-        println!(
-            "{}",
-            serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
-        );
+        println!("{}", crate::escape::json_line(&list));
         return EXIT_OK;
     }
     if list.is_empty() {
-        println!("No saved drafts.");
+        crate::say!("No saved drafts.");
         return EXIT_OK;
     }
     for d in &list {
@@ -411,7 +410,7 @@ pub fn drafts_list(engine: &Engine, json: bool) -> i32 {
         if let Some(o) = &d.outbox {
             notes.push(format!("failed send queued as {o}"));
         }
-        println!(
+        crate::say!(
             "{}  {}  to {}  \"{}\"{}",
             d.saved.id,
             d.saved.saved,
@@ -428,7 +427,7 @@ pub fn drafts_list(engine: &Engine, json: bool) -> i32 {
             }
         );
     }
-    println!("Reopen one with: missive --draft ID");
+    crate::say!("Reopen one with: missive --draft ID");
     EXIT_OK
 }
 
@@ -440,7 +439,7 @@ pub fn drafts_rm(engine: &Engine, id: &str) -> i32 {
     }
     match drafts.remove(id) {
         Ok(()) => {
-            println!("removed draft {id}");
+            crate::say!("removed draft {id}");
             EXIT_OK
         }
         Err(e @ DraftError::Locked(_)) => {

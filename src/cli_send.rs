@@ -21,27 +21,27 @@ fn prepare(engine: &Engine, args: &MessageArgs) -> Result<Prepared, InputError> 
 pub fn print_report(r: &SendReport, json: bool) {
     let mut out = std::io::stdout().lock();
     if json {
-        let _ = writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default());
+        let _ = writeln!(out, "{}", crate::escape::json_line(r));
         return;
     }
-    let _ = writeln!(out, "Sent via {} ({})", r.transport, r.kind);
-    let _ = writeln!(out, "Message-ID: {}", r.message_id);
+    let _ = crate::say_to!(out, "Sent via {} ({})", r.transport, r.kind);
+    let _ = crate::say_to!(out, "Message-ID: {}", r.message_id);
     if let Some(id) = &r.server_id {
-        let _ = writeln!(out, "Server id: {id}");
+        let _ = crate::say_to!(out, "Server id: {id}");
     }
     if let Some(t) = &r.thread_id {
-        let _ = writeln!(out, "Thread id: {t}");
+        let _ = crate::say_to!(out, "Thread id: {t}");
     }
     if let Some(resp) = &r.response {
-        let _ = writeln!(out, "Response: {resp}");
+        let _ = crate::say_to!(out, "Response: {resp}");
     }
     if let Some(p) = &r.path {
-        let _ = writeln!(out, "Path: {}", p.display());
+        let _ = crate::say_to!(out, "Path: {}", p.display());
     }
-    let _ = writeln!(out, "Recipients: {}", r.recipients.join(", "));
-    let _ = writeln!(out, "Bytes: {}", r.bytes);
+    let _ = crate::say_to!(out, "Recipients: {}", r.recipients.join(", "));
+    let _ = crate::say_to!(out, "Bytes: {}", r.bytes);
     if let Some(c) = &r.copy {
-        let _ = writeln!(out, "{}", c.summary());
+        let _ = crate::say_to!(out, "{}", c.summary());
     }
 }
 
@@ -90,7 +90,7 @@ pub async fn send(engine: &Engine, a: &SendArgs) -> i32 {
                     "uncertain": error.uncertain,
                     "permanent": error.is_permanent(),
                 });
-                println!("{v}");
+                println!("{}", crate::escape::json_line(&v));
             }
             EXIT_TRANSPORT
         }
@@ -126,7 +126,7 @@ pub fn preview(engine: &Engine, a: &PreviewArgs) -> i32 {
             o.insert("transport".into(), p.transport.clone().into());
             o.insert("size_limit".into(), p.size_limit.into());
         }
-        let _ = writeln!(out, "{v}");
+        let _ = writeln!(out, "{}", crate::escape::json_line(&v));
         return EXIT_OK;
     }
     let _ = writeln!(
@@ -149,7 +149,7 @@ pub fn preview(engine: &Engine, a: &PreviewArgs) -> i32 {
             crate::mime_tree::human_size(limit)
         );
     }
-    let _ = writeln!(
+    let _ = crate::say_to!(
         out,
         "Envelope: from {} to {}",
         p.built.envelope.from,
@@ -157,11 +157,11 @@ pub fn preview(engine: &Engine, a: &PreviewArgs) -> i32 {
     );
     let _ = writeln!(out);
     for (k, v) in &tree.headers {
-        let _ = writeln!(out, "{k}: {v}");
+        let _ = crate::say_to!(out, "{k}: {v}");
     }
     let _ = writeln!(out);
     for l in tree.render_lines() {
-        let _ = writeln!(out, "{l}");
+        let _ = crate::say_to!(out, "{l}");
     }
     EXIT_OK
 }
@@ -169,9 +169,9 @@ pub fn preview(engine: &Engine, a: &PreviewArgs) -> i32 {
 pub async fn check(engine: &Engine, name: Option<&str>) -> i32 {
     match engine.check(name).await {
         Ok((name, report)) => {
-            println!("{name}: OK");
+            crate::say!("{name}: OK");
             for l in report.lines {
-                println!("  {l}");
+                crate::say!("  {l}");
             }
             EXIT_OK
         }

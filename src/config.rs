@@ -619,6 +619,16 @@ fn readable_by_others(path: &Path) -> bool {
     }
 }
 
+/// Where secrets (a bearer token, a refresh token, a client secret) may be sent: https,
+/// or plain http to this machine only (local test servers).
+pub fn secure_web_url(u: &url::Url) -> bool {
+    match u.scheme() {
+        "https" => u.host().is_some(),
+        "http" => u.host_str().is_some_and(is_loopback),
+        _ => false,
+    }
+}
+
 pub fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     if h.eq_ignore_ascii_case("localhost") {
@@ -847,8 +857,18 @@ fn transport(
                 )
             })?;
             if let Some(u) = &t.api_url {
-                if url::Url::parse(u.get_ref()).is_err() {
-                    return Err(ctx.err(Some(u.span()), &key("api_url"), "is not a URL"));
+                match url::Url::parse(u.get_ref()) {
+                    Err(_) => {
+                        return Err(ctx.err(Some(u.span()), &key("api_url"), "is not a URL"))
+                    }
+                    Ok(url) if !secure_web_url(&url) => {
+                        return Err(ctx.err(
+                            Some(u.span()),
+                            &key("api_url"),
+                            "must be an https URL (plain http only to localhost): the access token is sent there",
+                        ))
+                    }
+                    Ok(_) => {}
                 }
             }
             TransportKind::Gmail(GmailConfig {
@@ -915,6 +935,11 @@ fn outlook(
     };
     let web_url = |v: &Spanned<String>, k: &str| -> Result<String, ConfigError> {
         match url::Url::parse(v.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && !secure_web_url(&u) => Err(ctx.err(
+                Some(v.span()),
+                &key(k),
+                "must be an https URL (plain http only to localhost): tokens are sent there",
+            )),
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
                 let mut s = v.get_ref().clone();
                 if !s.ends_with('/') {
@@ -1005,6 +1030,29 @@ mod tests {
         )
         .is_ok());
         assert!(parse("[transport.w]\nkind = \"smtp\"\nhost = \"m.example\"\nsecurity = \"none\"\nallow_insecure = true\n").is_ok());
+    }
+
+    #[test]
+    fn tokens_go_only_to_https_or_loopback() {
+        let gmail = |url: &str| {
+            parse(&format!(
+                "[transport.g]\nkind = \"gmail\"\nclient_secret = \"/x.json\"\napi_url = \"{url}\"\n"
+            ))
+        };
+        let e = gmail("http://gmail.example/").unwrap_err();
+        assert!(e.message.contains("https"), "{e}");
+        assert_eq!(e.line, Some(4));
+        assert!(gmail("http://127.0.0.1:9/").is_ok());
+        assert!(gmail("https://gmail.example/").is_ok());
+        let outlook = |key: &str, url: &str| {
+            parse(&format!(
+                "[transport.o]\nkind = \"outlook\"\nclient_id = \"00000000-0000-0000-0000-000000000000\"\n{key} = \"{url}\"\n"
+            ))
+        };
+        for key in ["api_url", "authority"] {
+            assert!(outlook(key, "http://graph.example/").is_err(), "{key}");
+            assert!(outlook(key, "http://localhost:9/").is_ok(), "{key}");
+        }
     }
 
     #[test]

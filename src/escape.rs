@@ -6,6 +6,30 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+/// `println!` for a line that may hold outside text (subjects, addresses, server replies,
+/// file names): scrubbed of known secrets, control characters escaped, never raw.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {
+        println!(
+            "{}",
+            $crate::escape::escape(&$crate::redact::scrub(&format!($($t)*)))
+        )
+    };
+}
+
+/// `writeln!` with the same escaping as `say!`.
+#[macro_export]
+macro_rules! say_to {
+    ($out:expr, $($t:tt)*) => {
+        writeln!(
+            $out,
+            "{}",
+            $crate::escape::escape(&$crate::redact::scrub(&format!($($t)*)))
+        )
+    };
+}
+
 /// Longest value shown whole in an error or a list, in characters.
 pub const SHOWN_MAX: usize = 200;
 
@@ -74,6 +98,30 @@ pub fn for_terminal(s: &str) -> String {
     escape_keep_lines(&crate::redact::scrub(s)).into_owned()
 }
 
+/// `v` as one line of JSON that is safe on a terminal and still valid JSON. serde_json
+/// escapes C0 controls in strings but leaves DEL, C1 (U+0080–U+009F, where U+009B is a
+/// CSI) and the bidi and line-separator characters raw; those are written as `\uXXXX`.
+/// Running the text escaper over JSON instead would make it invalid (`\e` is no JSON
+/// escape). All of them are in the BMP, and outside strings compact JSON has none.
+pub fn json_line<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    let text = serde_json::to_string(v).unwrap_or_else(|e| {
+        serde_json::json!({ "error": format!("internal error: cannot write JSON: {e}") })
+            .to_string()
+    });
+    if !text.chars().any(is_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_control(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `escape(s)`, cut to `max` characters with a note of how much was left out.
 pub fn cut(s: &str, max: usize) -> String {
     let total = s.chars().count();
@@ -110,6 +158,16 @@ mod tests {
     #[test]
     fn keep_lines() {
         assert_eq!(escape_keep_lines("a\n\tb\u{1b}[2J\n"), "a\n\tb\\e[2J\n");
+    }
+
+    #[test]
+    fn json_lines_stay_valid_json_without_raw_controls() {
+        let evil = "a\u{1b}]0;t\u{7}b\u{7f}c\u{9b}2Jd\u{202e}e\u{2028}f";
+        let line = json_line(&serde_json::json!({ "subject": evil }));
+        assert!(!line.chars().any(is_control), "{line:?}");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["subject"], evil);
+        assert_eq!(json_line(&serde_json::json!(["plain"])), r#"["plain"]"#);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod logging;
 pub mod message;
 pub mod mime_tree;
 pub mod oauth;
+pub mod os_path;
 pub mod outbox;
 pub mod outbox_edit;
 pub mod paths;

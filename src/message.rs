@@ -39,6 +39,7 @@ pub struct Draft {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttachmentSpec {
+    #[serde(with = "crate::os_path")]
     pub path: PathBuf,
     /// Overrides the type guessed from the file name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,8 +115,9 @@ pub struct Built {
 
 fn check_line_breaks(field: &str, value: &str) -> Result<(), MessageError> {
     if value.contains(['\r', '\n']) {
+        // The field may be a typed header name: shown escaped and cut, on one line.
         return Err(MessageError::LineBreak {
-            field: field.to_string(),
+            field: crate::escape::shown(field),
         });
     }
     Ok(())
@@ -179,7 +181,12 @@ pub fn parse_header_arg(arg: &str) -> Result<(String, String), MessageError> {
     })?;
     // One space after the colon separates; any other whitespace is part of the value.
     let value = value.strip_prefix([' ', '\t']).unwrap_or(value);
-    Ok((name.trim().to_string(), value.to_string()))
+    // Only blanks around the name: a CR or LF there is refused with the name, as in the
+    // value, never silently dropped.
+    Ok((
+        name.trim_matches([' ', '\t']).to_string(),
+        value.to_string(),
+    ))
 }
 
 /// Headers the builder owns; setting them through `--header` would produce duplicates.

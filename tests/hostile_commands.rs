@@ -78,6 +78,55 @@ fn password_cmd_that_never_exits_is_a_config_error_within_the_timeout() {
 }
 
 #[test]
+fn password_cmd_group_is_killed_on_timeout_and_when_missive_is_signalled() {
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    // On timeout.
+    let env = Env::new();
+    let pidfile = env.path().join("pw.pid");
+    let cmd = format!("sleep 1000 & echo $! > {}; wait", pidfile.display());
+    let cfg = SmtpCfg::new(server.port, Mode::Plain, None)
+        .line(format!("username = {}", toml_str(TEST_USER)))
+        .line(format!("password_cmd = {}", toml_str(&cmd)))
+        .line("timeout = 1");
+    env.write_config(&cfg.toml());
+    env.run(["send", "--to", "bob@example.net", "--subject", "s"])
+        .expect_code(2);
+    assert_dies(read_pid(&pidfile));
+    assert!(env.outbox_files().is_empty());
+
+    // When missive gets SIGTERM while the command runs.
+    let env2 = Env::new();
+    let pidfile = env2.path().join("pw.pid");
+    let cmd = format!("sleep 1000 & echo $! > {}; wait", pidfile.display());
+    let cfg = SmtpCfg::new(server.port, Mode::Plain, None)
+        .line(format!("username = {}", toml_str(TEST_USER)))
+        .line(format!("password_cmd = {}", toml_str(&cmd)))
+        .line("timeout = 600");
+    env2.write_config(&cfg.toml());
+    let mut child = env2
+        .std_cmd()
+        .args(["send", "--to", "bob@example.net", "--subject", "s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let grandchild = read_pid(&pidfile);
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "missive ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_dies(grandchild);
+    assert!(server.received().is_empty());
+}
+
+#[test]
 fn password_cmd_leaving_a_child_on_stdout_returns_promptly_and_sends() {
     let server = SmtpServer::start(
         ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),

@@ -324,3 +324,100 @@ fn starttls_hint_never_suggests_what_is_set() {
         );
     }
 }
+
+/// A failed send with an attachment whose name is not UTF-8 is kept in the outbox (the
+/// record once could not be written: "path contains invalid UTF-8 characters") and goes
+/// out from there with the right file.
+#[test]
+fn non_utf8_attachment_name_is_kept_in_the_outbox_and_flushed() {
+    let env = Env::new();
+    let latin1 = env.path().join(OsStr::from_bytes(b"caf\xe9.txt"));
+    std::fs::write(&latin1, "latin-1 name\n").unwrap();
+    env.write_config(
+        &SmtpCfg::new(dead_port(), Mode::Plain, None)
+            .line("timeout = 2")
+            .toml(),
+    );
+    let run = env.run([
+        OsStr::new("send"),
+        OsStr::new("--json"),
+        OsStr::new("--to"),
+        OsStr::new("bob@example.net"),
+        OsStr::new("--attach"),
+        latin1.as_os_str(),
+    ]);
+    run.expect_code(1);
+    assert!(run.json()["outbox"].is_string(), "{}", run.describe());
+    assert_eq!(env.outbox().len(), 1, "{}", run.describe());
+
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    env.run(["outbox", "flush"]).expect_code(0);
+    let got = server.only_message();
+    let msg = got.parsed();
+    let att = msg.attachment(0).expect("attachment");
+    assert_eq!(att.contents(), b"latin-1 name\n");
+    assert!(env.outbox().is_empty());
+}
+
+/// A server that accepts and never says a word: `check` (the TLS probe included) and
+/// `send` give up within the timeout on every security mode.
+#[test]
+fn silent_server_times_out_in_check_and_send() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in l.incoming() {
+            held.extend(conn.ok());
+        }
+    });
+    for security in ["starttls", "none", "tls"] {
+        let env = Env::new();
+        env.write_config(&format!(
+            "[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"{security}\"\ntimeout = 1\n"
+        ));
+        for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
+            let t = Instant::now();
+            let run = env.run(&args);
+            assert!(
+                t.elapsed() < Duration::from_secs(8),
+                "{args:?} {security}: {:?}",
+                t.elapsed()
+            );
+            run.expect_code(1);
+            assert!(run.stderr().contains("no answer"), "{}", run.describe());
+        }
+        assert_eq!(env.outbox().len(), 1);
+    }
+}
+
+/// Not only a dangling link: a directory at the default config path, or a file where
+/// its directory should be, is an error naming the path, not "no config".
+#[test]
+fn unusable_default_config_paths_are_errors_naming_the_path() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.config_path()).unwrap();
+    let run = env.run(["send", "--to", "bob@example.net", "--subject", "s"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains(env.config_path().to_str().unwrap()),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr().contains("directory"), "{}", run.describe());
+
+    let env = Env::new();
+    let dir = env.config_path().parent().unwrap().to_path_buf();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::write(&dir, "not a directory").unwrap();
+    let run = env.run(["send", "--to", "bob@example.net", "--subject", "s"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr().contains(env.config_path().to_str().unwrap()),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stdout().contains("Sent via"), "{}", run.describe());
+    assert!(env.outbox_files().is_empty());
+}

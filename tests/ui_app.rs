@@ -665,3 +665,22 @@ fn a_failed_draft_write_is_retried_later_not_in_a_loop() {
         .iter()
         .any(|e| matches!(e, Effect::Worker(Command::SaveDraft { .. }))));
 }
+
+/// Issue 8: a file whose name is not UTF-8 is attached as the file it is (its size is
+/// known, the path exists), not as a "missing" file under its lossy display name.
+#[test]
+fn picker_attaches_a_non_utf8_file_name_as_the_os_has_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let latin1 = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt"));
+    std::fs::write(&latin1, b"latin-1").expect("write");
+    let mut app = app_with(engine(), Draft::default(), dir.path().to_path_buf(), 80, 24);
+    app.handle_key(ctrl('o'));
+    typ(&mut app, "caf");
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(top(&app), None);
+    assert_eq!(app.attachments.len(), 1);
+    assert_eq!(app.attachments[0].spec.path, latin1);
+    assert_eq!(app.attachments[0].size, Some(7));
+    assert_eq!(app.draft().attachments[0].path, latin1);
+}

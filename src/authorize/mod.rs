@@ -96,9 +96,10 @@ fn configured_from(engine: &Engine, tc: &crate::config::TransportConfig) -> Opti
         .filter(|a| a.contains('@'))
 }
 
+/// Lines here carry what the provider sent (a device code's message, a verification URL).
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{}", crate::escape::for_terminal(line));
     let _ = out.flush();
 }
 
@@ -134,7 +135,9 @@ async fn browser_login(
         if let Ok(Ok(Err(e))) =
             tokio::time::timeout(std::time::Duration::from_secs(3), opener).await
         {
-            eprintln!("missive: could not open a browser ({e}); open the URL above yourself");
+            crate::args::err_line(format!(
+                "could not open a browser ({e}); open the URL above yourself"
+            ));
         }
     }
     flow.finish(p, http, WAIT, no_browser)

@@ -21,7 +21,7 @@ pub fn run(engine: &Engine, query: &str, json: bool, rt: &tokio::runtime::Runtim
     }
     let mut out = std::io::stdout().lock();
     if json {
-        let _ = writeln!(out, "{}", serde_json::to_string(&found).unwrap_or_default());
+        let _ = writeln!(out, "{}", crate::escape::json_line(&found));
         return EXIT_OK;
     }
     for c in &found {

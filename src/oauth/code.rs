@@ -172,7 +172,7 @@ impl CodeFlow {
                         Pasted::Refused(e) => return Err(e),
                         Pasted::Ignored(why) => {
                             if !why.is_empty() {
-                                eprintln!("missive: {why}");
+                                eprintln!("missive: {}", crate::escape::for_terminal(&why));
                             }
                         }
                     },

@@ -74,7 +74,7 @@ impl Relay {
     /// Log one message: a JSON line (`--json`) or a readable one, on stdout.
     fn log(&self, v: serde_json::Value) {
         let line = if self.json {
-            v.to_string()
+            crate::escape::json_line(&v)
         } else {
             let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
             let mut line = format!("{} {}", s("result"), s("message_id"));
@@ -89,7 +89,7 @@ impl Relay {
             if !s("error").is_empty() {
                 line.push_str(&format!(": {}", s("error")));
             }
-            line
+            crate::escape::escape(&line).into_owned()
         };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
@@ -183,7 +183,8 @@ impl Relay {
 }
 
 fn say(msg: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "missive relay: {msg}");
+    let text = crate::escape::for_terminal(&msg.to_string());
+    let _ = writeln!(std::io::stderr(), "missive relay: {text}");
 }
 
 /// Run the relay until SIGTERM or SIGINT; the exit code.

@@ -86,8 +86,15 @@ impl ClientSecret {
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_TOKEN_URI.to_string());
         for (key, v) in [("auth_uri", &auth_uri), ("token_uri", &token_uri)] {
-            if url::Url::parse(v).is_err() {
-                return Err(fail(format!("{key} {v:?} is not a URL")));
+            match url::Url::parse(v) {
+                Err(_) => return Err(fail(format!("{key} {v:?} is not a URL"))),
+                // The client secret and the refresh token are posted to token_uri.
+                Ok(u) if key == "token_uri" && !crate::config::secure_web_url(&u) => {
+                    return Err(fail(format!(
+                        "{key} {v:?} is not https (plain http only to localhost); refused, the client secret is sent there"
+                    )))
+                }
+                Ok(_) => {}
             }
         }
         Ok(ClientSecret {

@@ -35,6 +35,9 @@ use crate::transport::{
 pub const SIMPLE_MAX: usize = 5 * 1024 * 1024;
 /// Resumable upload chunk: a multiple of 256 KiB, as the protocol requires.
 pub const CHUNK: usize = 4 * 1024 * 1024;
+/// Resumable upload answers in a row that may leave the upload where it was before the
+/// upload is given up (one lost chunk is normal; a server that never takes one is not).
+pub const MAX_STALLED: u32 = 3;
 
 pub const DEFAULT_API_URL: &str = "https://gmail.googleapis.com/";
 
@@ -307,10 +310,10 @@ impl GmailTransport {
         };
         // Starting a session sends nothing yet: safe to repeat.
         let a = self.execute(&start, budget, true, progress).await?;
+        let api = url::Url::parse(&start.url).ok();
         let session = a
             .header("location")
-            .and_then(|l| url::Url::parse(&start.url).ok()?.join(l).ok())
-            .map(String::from)
+            .and_then(|l| api.as_ref()?.join(l).ok())
             .ok_or_else(|| {
                 TransportError::new(
                     Stage::Send,
@@ -321,9 +324,26 @@ impl GmailTransport {
                     ),
                 )
             })?;
+        // Every chunk carries the access token: it goes to the configured API and nowhere
+        // else, whatever the server names.
+        if api.as_ref().map(url::Url::origin) != Some(session.origin()) {
+            return Err(TransportError::new(
+                Stage::Send,
+                false,
+                format!(
+                    "Gmail API: the upload session is at {}, not at the configured API ({}); refused, so the access token is not sent there",
+                    crate::escape::shown(&session.origin().ascii_serialization()),
+                    api.map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+                ),
+            ));
+        }
+        let session = String::from(session);
         tracing::debug!(transport = %self.name, session = %redact_query(&session), total, "resumable upload session started");
         let bytes = Bytes::copy_from_slice(raw);
         let mut offset = 0usize;
+        // Answers in a row that did not move the upload on: a server that keeps saying
+        // 308 without taking the bytes would otherwise be sent the chunk forever.
+        let mut stalled = 0u32;
         progress(Progress::Sending {
             sent: 0,
             total: total as u64,
@@ -366,9 +386,26 @@ impl GmailTransport {
             let received = answer
                 .header("range")
                 .and_then(|r| r.trim().strip_prefix("bytes=0-"))
-                .and_then(|n| n.trim().parse::<usize>().ok())
-                .map(|last| last + 1)
+                .map(|n| n.trim().parse::<u64>().ok().and_then(|l| l.checked_add(1)))
+                .map(|n| {
+                    n.and_then(|n| usize::try_from(n).ok())
+                        .unwrap_or(usize::MAX)
+                })
                 .unwrap_or(0);
+            if received > offset {
+                stalled = 0;
+            } else {
+                stalled += 1;
+                if stalled >= MAX_STALLED {
+                    return Err(TransportError::new(
+                        Stage::Send,
+                        true,
+                        format!(
+                            "Gmail API: the upload stopped advancing at {offset} of {total} bytes ({stalled} answers in a row took nothing); gave up"
+                        ),
+                    ));
+                }
+            }
             if received > total {
                 return Err(TransportError::new(
                     Stage::Send,

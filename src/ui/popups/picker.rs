@@ -18,7 +18,10 @@ use crate::ui::app::Action;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// For display and filtering (lossy when the OS name is not UTF-8).
     pub name: String,
+    /// The name as the OS has it: what is joined to the directory when attaching.
+    pub os_name: std::ffi::OsString,
     pub is_dir: bool,
     pub size: Option<u64>,
     pub mime: String,
@@ -64,7 +67,8 @@ fn read_dir(dir: &Path) -> Result<Vec<Entry>, String> {
         .map_err(|e| format!("{}: {}", dir.display(), crate::message::io_reason(&e)))?;
     let mut out = Vec::new();
     for e in rd.filter_map(Result::ok) {
-        let name = e.file_name().to_string_lossy().into_owned();
+        let os_name = e.file_name();
+        let name = os_name.to_string_lossy().into_owned();
         // Follow symlinks, as a shell would.
         let meta = std::fs::metadata(e.path()).ok();
         let is_dir = meta.as_ref().is_some_and(|m| m.is_dir());
@@ -76,6 +80,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Entry>, String> {
         };
         out.push(Entry {
             name,
+            os_name,
             is_dir,
             size,
             mime,
@@ -93,6 +98,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Entry>, String> {
             0,
             Entry {
                 name: "..".into(),
+                os_name: "..".into(),
                 is_dir: true,
                 size: None,
                 mime: "directory".into(),
@@ -184,17 +190,14 @@ impl Picker {
 
     pub fn up(&mut self) {
         if let Some(parent) = self.dir.parent().map(Path::to_path_buf) {
-            let from = self
-                .dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned());
+            let from = self.dir.file_name().map(|n| n.to_os_string());
             self.load(&parent);
             // Land on the directory we came from.
             if let Some(name) = from {
                 if let Some(pos) = self
                     .visible
                     .iter()
-                    .position(|&i| self.entries[i].name == name)
+                    .position(|&i| self.entries[i].os_name == name)
                 {
                     self.selected = pos;
                 }
@@ -213,11 +216,11 @@ impl Picker {
             self.up();
             None
         } else if e.is_dir {
-            let d = self.dir.join(&e.name);
+            let d = self.dir.join(&e.os_name);
             self.load(&d);
             None
         } else {
-            Some(Action::Attach(self.dir.join(&e.name)))
+            Some(Action::Attach(self.dir.join(&e.os_name)))
         }
     }
 
