@@ -41,7 +41,7 @@ fn tab_and_shift_tab_cycle_through_every_pane() {
     let mut app = empty_app();
     assert_eq!(app.focus, Pane::To);
     let mut seen = vec![app.focus];
-    for _ in 0..8 {
+    for _ in 0..9 {
         app.handle_key(key(KeyCode::Tab));
         seen.push(app.focus);
     }
@@ -51,6 +51,7 @@ fn tab_and_shift_tab_cycle_through_every_pane() {
             Pane::To,
             Pane::Cc,
             Pane::Bcc,
+            Pane::ReplyTo,
             Pane::Subject,
             Pane::Text,
             Pane::Html,
@@ -72,6 +73,7 @@ fn typing_korean_into_fields_and_bodies() {
     typ(&mut app, "bob@example.net");
     app.handle_key(key(KeyCode::Enter)); // Cc
     app.handle_key(key(KeyCode::Enter)); // Bcc
+    app.handle_key(key(KeyCode::Enter)); // Reply-To
     app.handle_key(key(KeyCode::Enter)); // Subject
     typ(&mut app, "안녕하세요");
     app.handle_key(key(KeyCode::Backspace));
@@ -330,6 +332,8 @@ fn mouse_click_focuses_the_pane_under_it() {
         })
     };
     app.handle_event(click(20, 4));
+    assert_eq!(app.focus, Pane::ReplyTo);
+    app.handle_event(click(20, 5));
     assert_eq!(app.focus, Pane::Subject);
     app.handle_event(click(10, 8));
     assert_eq!(app.focus, Pane::Text);

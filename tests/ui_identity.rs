@@ -50,7 +50,11 @@ fn picking_sets_from_reply_to_transport_and_swaps_the_signature() {
         "Ada Lovelace <ada@work.example>"
     );
     assert_eq!(app.transport, "work");
-    assert_eq!(app.reply_to, vec!["Team <team@work.example>".to_string()]);
+    assert_eq!(app.field_text(Pane::ReplyTo), "Team <team@work.example>");
+    assert_eq!(
+        app.draft().reply_to,
+        vec!["Team <team@work.example>".to_string()]
+    );
     assert_eq!(
         app.field_text(Pane::Text),
         format!("{body}\n\n-- \n{WORK_SIG}\n")
@@ -70,7 +74,7 @@ fn picking_sets_from_reply_to_transport_and_swaps_the_signature() {
     pick(&mut app, '1');
     assert_eq!(app.transport, "archive");
     assert_eq!(app.field_text(Pane::From), "에이다 <ada@home.example>");
-    assert!(app.reply_to.is_empty());
+    assert!(app.draft().reply_to.is_empty());
     assert_eq!(
         app.field_text(Pane::Text),
         format!("{body}\n\n-- \n— Ada\n")

@@ -281,6 +281,26 @@ fn status_bar_warns_over_the_gmail_limit() {
 }
 
 #[test]
+fn suggestion_list_screen() {
+    for (w, h) in SIZES {
+        let mut app = app_with(engine(), Draft::default(), PathBuf::from("/"), w, h);
+        let (book, aliases) = missive::ui::testing::sample_contacts();
+        app.completion.book = Some(book);
+        app.completion.aliases = Some(aliases);
+        // Ten To recipients: the unfocused field says how many it cannot show.
+        let to: Vec<String> = (1..=10).map(|i| format!("person{i}@example.com")).collect();
+        app.handle_paste(&to.join(", "));
+        app.apply(Action::Focus(missive::ui::app::Pane::Cc));
+        app.handle_paste("carol@example.org, a");
+        snap("suggestions", &app);
+        app.handle_key(ratatui::crossterm::event::KeyEvent::from(
+            ratatui::crossterm::event::KeyCode::Down,
+        ));
+        snap("suggestions_down", &app);
+    }
+}
+
+#[test]
 fn identity_picker_screen() {
     for (w, h) in SIZES {
         let mut app = app_with(identity_engine(), sample_draft(), PathBuf::from("/"), w, h);

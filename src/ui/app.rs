@@ -50,6 +50,7 @@ pub enum Pane {
     To,
     Cc,
     Bcc,
+    ReplyTo,
     Subject,
     Text,
     Html,
@@ -57,11 +58,12 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 8] = [
+    pub const ALL: [Pane; 9] = [
         Pane::From,
         Pane::To,
         Pane::Cc,
         Pane::Bcc,
+        Pane::ReplyTo,
         Pane::Subject,
         Pane::Text,
         Pane::Html,
@@ -74,6 +76,7 @@ impl Pane {
             Pane::To => "To",
             Pane::Cc => "Cc",
             Pane::Bcc => "Bcc",
+            Pane::ReplyTo => "Reply-To",
             Pane::Subject => "Subject",
             Pane::Text => "Text",
             Pane::Html => "HTML",
@@ -96,7 +99,7 @@ impl Pane {
     pub fn is_line(self) -> bool {
         matches!(
             self,
-            Pane::From | Pane::To | Pane::Cc | Pane::Bcc | Pane::Subject
+            Pane::From | Pane::To | Pane::Cc | Pane::Bcc | Pane::ReplyTo | Pane::Subject
         )
     }
 
@@ -105,7 +108,7 @@ impl Pane {
     }
 
     pub fn is_recipients(self) -> bool {
-        matches!(self, Pane::To | Pane::Cc | Pane::Bcc)
+        matches!(self, Pane::To | Pane::Cc | Pane::Bcc | Pane::ReplyTo)
     }
 }
 
@@ -289,9 +292,11 @@ pub struct App {
     pub headers: Vec<(String, String)>,
     /// Kept after a failed send so a retry keeps the message's identity.
     pub message_id: Option<String>,
-    /// The `[identity.NAME]` written as, and its Reply-To (see `identity`).
+    /// The `[identity.NAME]` written as (see `identity`).
     pub identity: Option<String>,
-    pub reply_to: Vec<String>,
+    pub reply_to: TextArea<'static>,
+    /// Contact suggestions for the recipient fields.
+    pub completion: super::complete::Completion,
     /// The outbox copy left by the last failed send of this message.
     pub failed_outbox: Option<PathBuf>,
     pub focus: Pane,
@@ -384,7 +389,8 @@ impl App {
             headers: Vec::new(),
             message_id: None,
             identity: init.draft.identity.clone(),
-            reply_to: Vec::new(),
+            reply_to: line_area("", ""),
+            completion: Default::default(),
             failed_outbox: None,
             focus: Pane::To,
             invalid: Vec::new(),
@@ -446,7 +452,7 @@ impl App {
         self.headers = d.headers.clone();
         self.message_id = d.message_id.clone();
         self.identity = d.identity.clone();
-        self.reply_to = d.reply_to.clone();
+        self.set_reply_to(&d.reply_to);
         self.failed_outbox = None;
         self.focus = if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() {
             Pane::To
@@ -456,7 +462,7 @@ impl App {
             Pane::Text
         };
         self.invalid.clear();
-        for p in [Pane::From, Pane::To, Pane::Cc, Pane::Bcc] {
+        for p in [Pane::From, Pane::To, Pane::Cc, Pane::Bcc, Pane::ReplyTo] {
             self.validate(p);
         }
         self.refresh_cursor_styles();
@@ -491,6 +497,12 @@ impl App {
         }
     }
 
+    /// Replace the Reply-To field's entries (an identity's, a draft's).
+    pub fn set_reply_to(&mut self, list: &[String]) {
+        self.reply_to = line_area(&list.join(", "), "");
+        self.refresh_cursor_styles();
+    }
+
     pub fn transport_config(&self) -> Option<&TransportConfig> {
         self.engine.config.transports.get(&self.transport)
     }
@@ -501,6 +513,7 @@ impl App {
             Pane::To => &self.to,
             Pane::Cc => &self.cc,
             Pane::Bcc => &self.bcc,
+            Pane::ReplyTo => &self.reply_to,
             Pane::Subject => &self.subject,
             Pane::Text | Pane::Html | Pane::Attachments => return None,
         })
@@ -529,6 +542,7 @@ impl App {
             Pane::To => &mut self.to,
             Pane::Cc => &mut self.cc,
             Pane::Bcc => &mut self.bcc,
+            Pane::ReplyTo => &mut self.reply_to,
             Pane::Subject => &mut self.subject,
             Pane::Text | Pane::Html | Pane::Attachments => return None,
         })
@@ -567,7 +581,7 @@ impl App {
             attachments: self.attachments.iter().map(|a| a.spec.clone()).collect(),
             headers: self.headers.clone(),
             message_id: self.message_id.clone(),
-            reply_to: self.reply_to.clone(),
+            reply_to: list(Pane::ReplyTo),
             identity: self.identity.clone(),
         }
     }
@@ -576,8 +590,14 @@ impl App {
     /// person is still typing addresses.
     fn measurable_draft(&self) -> Draft {
         let mut d = self.draft();
-        for (field, list) in [("To", &mut d.to), ("Cc", &mut d.cc), ("Bcc", &mut d.bcc)] {
-            if message::parse_mailboxes(field, list).is_err() {
+        for (field, list) in [
+            ("To", &mut d.to),
+            ("Cc", &mut d.cc),
+            ("Bcc", &mut d.bcc),
+            ("Reply-To", &mut d.reply_to),
+        ] {
+            let expanded: Vec<String> = list.iter().map(|e| self.completion.expand(e)).collect();
+            if message::parse_mailboxes(field, &expanded).is_err() {
                 list.clear();
             }
         }
@@ -660,9 +680,16 @@ impl App {
                 }
                 message::parse_mailbox("From", &text).map(|_| ())
             }
-            Pane::To => message::parse_mailboxes("To", &[text]).map(|_| ()),
-            Pane::Cc => message::parse_mailboxes("Cc", &[text]).map(|_| ()),
-            _ => message::parse_mailboxes("Bcc", &[text]).map(|_| ()),
+            Pane::To => {
+                message::parse_mailboxes("To", &[self.completion.expand(&text)]).map(|_| ())
+            }
+            Pane::Cc => {
+                message::parse_mailboxes("Cc", &[self.completion.expand(&text)]).map(|_| ())
+            }
+            Pane::ReplyTo => {
+                message::parse_mailboxes("Reply-To", &[self.completion.expand(&text)]).map(|_| ())
+            }
+            _ => message::parse_mailboxes("Bcc", &[self.completion.expand(&text)]).map(|_| ()),
         };
         if let Err(e) = res {
             self.invalid.push((pane, e.to_string()));
@@ -740,11 +767,13 @@ impl App {
             }
             return;
         }
-        if let Some(action) = composer_keymap(&key, self.focus) {
-            self.apply(action);
-        } else {
-            self.pane_input(key);
+        if !self.completion_key(&key) {
+            match composer_keymap(&key, self.focus) {
+                Some(action) => self.apply(action),
+                None => self.pane_input(key),
+            }
         }
+        self.refresh_completion();
         self.relayout();
     }
 
@@ -825,6 +854,7 @@ impl App {
         if changed {
             self.edited(Some(focus));
         }
+        self.refresh_completion();
         self.relayout();
     }
 
@@ -1268,6 +1298,7 @@ impl App {
 
     pub fn handle_worker(&mut self, ev: WorkerEvent) {
         match ev {
+            WorkerEvent::Contacts(ev) => self.contacts_event(ev),
             WorkerEvent::Measured { id, result } => {
                 if id != self.measure_id {
                     return;

@@ -42,7 +42,11 @@ impl App {
         // Picked on purpose: a later transport switch keeps this From.
         self.from_edited = true;
         self.invalid.retain(|(p, _)| *p != Pane::From);
-        self.reply_to = id.reply_to.iter().cloned().collect();
+        let reply_to: Vec<String> = id.reply_to.iter().cloned().collect();
+        if self.draft().reply_to != reply_to {
+            self.set_reply_to(&reply_to);
+            self.edited(Some(Pane::ReplyTo));
+        }
         for pane in [Pane::Text, Pane::Html] {
             let text = self.field_text(pane);
             if pane == Pane::Html && text.trim().is_empty() {

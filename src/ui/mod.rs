@@ -10,6 +10,7 @@
 pub mod app;
 pub mod attachments;
 pub mod body;
+pub mod complete;
 pub mod editor;
 mod identity;
 pub mod mailto;
@@ -238,6 +239,10 @@ async fn event_loop(
     mut worker: worker::Worker,
     started: Instant,
 ) -> std::io::Result<End> {
+    // Contacts for completion are read off the UI loop; the list works once they come.
+    let _ = worker
+        .tx
+        .send(worker::Command::Contacts(complete::ContactsCmd::Load));
     let mut term = terminal::new_terminal()?;
     let size = term.size()?;
     app.resize(size.width, size.height);

@@ -127,3 +127,29 @@ pub fn render(app: &App) -> Terminal<TestBackend> {
         .unwrap_or_else(|e| match e {});
     term
 }
+
+/// Aliases and a recipient history for the completion screens and benchmark, all used
+/// "just now" so the ranking does not depend on the date.
+pub fn sample_contacts() -> (Arc<crate::contacts::Book>, Arc<crate::contacts::Aliases>) {
+    use crate::contacts::{Aliases, Book, Used};
+    let aliases = Aliases::parse(
+        "alias ann Ann Smith <ann@example.com>\n\
+         alias team ann, \"Doe, Bob\" <bob@example.net>\n",
+    )
+    .unwrap_or_else(|(l, e)| panic!("fixture aliases:{l}: {e}"));
+    let now = crate::contacts::now();
+    let used = |name: Option<&str>, address: &str, count: u32| Used {
+        address: address.into(),
+        name: name.map(str::to_string),
+        count,
+        last: now,
+    };
+    let history = vec![
+        used(Some("Anna Karenina"), "anna@example.ru", 9),
+        used(Some("Dan Abramov"), "dan@example.org", 3),
+        used(Some("Álvaro Díaz"), "alvaro@example.es", 1),
+        used(Some("김하나"), "hana@example.kr", 2),
+        used(None, "carol@example.org", 4),
+    ];
+    (Arc::new(Book::new(history, &aliases)), Arc::new(aliases))
+}

@@ -67,6 +67,7 @@ impl App {
         if changed {
             self.edited(Some(focus));
         }
+        self.refresh_completion();
         self.relayout();
     }
 }

@@ -16,8 +16,8 @@ const LABEL_W: u16 = 10;
 /// Where each part of the composer goes for a given terminal size.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Areas {
-    /// From, To, Cc, Bcc, Subject rows.
-    pub fields: [Rect; 5],
+    /// From, To, Cc, Bcc, Reply-To, Subject rows.
+    pub fields: [Rect; 6],
     /// The "via transport" tag on the From row.
     pub via: Rect,
     pub text: Rect,
@@ -30,8 +30,7 @@ pub struct Areas {
 impl Areas {
     pub fn pane_at(&self, x: u16, y: u16) -> Option<Pane> {
         let p = Position::new(x, y);
-        let fields = [Pane::From, Pane::To, Pane::Cc, Pane::Bcc, Pane::Subject];
-        for (r, pane) in self.fields.iter().zip(fields) {
+        for (r, pane) in self.fields.iter().zip(FIELDS) {
             if r.contains(p) {
                 return Some(pane);
             }
@@ -50,6 +49,16 @@ impl Areas {
     }
 }
 
+/// The one-line fields, top to bottom.
+pub const FIELDS: [Pane; 6] = [
+    Pane::From,
+    Pane::To,
+    Pane::Cc,
+    Pane::Bcc,
+    Pane::ReplyTo,
+    Pane::Subject,
+];
+
 fn via_label(app: &App) -> String {
     match &app.identity {
         Some(id) => format!(
@@ -63,7 +72,7 @@ fn via_label(app: &App) -> String {
 
 pub fn layout(area: Rect, app: &App) -> Areas {
     let n_att = app.attachments.len() as u16;
-    let avail = area.height.saturating_sub(7);
+    let avail = area.height.saturating_sub(8);
     let att_rows = if n_att == 0 {
         1
     } else if app.focus == Pane::Attachments {
@@ -81,7 +90,8 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         (avail.saturating_sub(att_h) / 4).max(3)
     }
     .min(avail.saturating_sub(att_h));
-    let [f0, f1, f2, f3, f4, text, html, att, status, footer] = Layout::vertical([
+    let [f0, f1, f2, f3, f4, f5, text, html, att, status, footer] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -98,7 +108,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     let [from, via] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(via_w)]).areas(f0);
     Areas {
-        fields: [from, f1, f2, f3, f4],
+        fields: [from, f1, f2, f3, f4, f5],
         via,
         text,
         html,
@@ -117,8 +127,7 @@ impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let app = self;
         let a = layout(area, app);
-        let fields = [Pane::From, Pane::To, Pane::Cc, Pane::Bcc, Pane::Subject];
-        for (rect, pane) in a.fields.iter().zip(fields) {
+        for (rect, pane) in a.fields.iter().zip(FIELDS) {
             render_field(app, pane, *rect, buf);
         }
         Paragraph::new(Line::from(Span::styled(
@@ -131,6 +140,20 @@ impl Widget for &App {
         render_attachments(app, a.attachments, buf);
         render_status(app, a.status, buf);
         render_footer(a.footer, buf);
+        if let Some((rect, s)) = FIELDS
+            .iter()
+            .zip(a.fields)
+            .find_map(|(p, r)| app.completion.visible(*p).map(|s| (r, s)))
+            .filter(|_| app.popups.is_empty())
+        {
+            let input = Rect::new(
+                rect.x + LABEL_W,
+                rect.y,
+                rect.width.saturating_sub(LABEL_W),
+                1,
+            );
+            super::complete::view::render_list(input, area, s, buf);
+        }
         for p in &app.popups {
             p.render(area, buf);
         }
@@ -186,15 +209,20 @@ fn render_field(app: &App, pane: Pane, rect: Rect, buf: &mut Buffer) {
         style,
     )))
     .render(label_r, buf);
-    if let Some(t) = app.area(pane) {
+    let text = app.field_text(pane);
+    if pane.is_recipients() && !focused && !text.trim().is_empty() {
+        // Never the tail of a long list: whole entries, then how many more.
+        let line = super::complete::view::summary(&text, input_r.width as usize);
+        Paragraph::new(crate::escape::escape(&line).into_owned()).render(input_r, buf);
+    } else if let Some(t) = app.area(pane) {
         t.render(input_r, buf);
-        if invalid {
-            // The field's text in red, the cursor cell kept as drawn.
-            for x in input_r.left()..input_r.right() {
-                if let Some(cell) = buf.cell_mut((x, input_r.y)) {
-                    if !cell.modifier.contains(Modifier::REVERSED) {
-                        cell.set_fg(Color::Red);
-                    }
+    }
+    if invalid {
+        // The field's text in red, the cursor cell kept as drawn.
+        for x in input_r.left()..input_r.right() {
+            if let Some(cell) = buf.cell_mut((x, input_r.y)) {
+                if !cell.modifier.contains(Modifier::REVERSED) {
+                    cell.set_fg(Color::Red);
                 }
             }
         }

@@ -54,6 +54,8 @@ pub enum Command {
     RemoveDraft {
         id: String,
     },
+    /// Contacts for completion (see `complete::job`).
+    Contacts(super::complete::ContactsCmd),
 }
 
 /// The preview's content, computed off the UI loop.
@@ -99,6 +101,7 @@ pub enum Event {
         gen: u64,
         result: Result<PathBuf, String>,
     },
+    Contacts(super::complete::ContactsEvent),
     /// A job died (a bug): the UI must not wait for it forever.
     Crashed {
         id: u64,
@@ -154,8 +157,10 @@ pub fn spawn(engine: Arc<Engine>) -> Worker {
     }
 
     tokio::spawn(async move {
+        let mut contacts = super::complete::job::ContactsJobs::default();
         while let Some(cmd) = cmd_rx.recv().await {
             match cmd {
+                Command::Contacts(c) => contacts.start(&engine, &ev_tx, c),
                 c @ (Command::SaveDraft { .. } | Command::RemoveDraft { .. }) => {
                     let _ = draft_tx.send(c);
                 }
