@@ -724,3 +724,133 @@ fn a_recipient_is_completed_from_contacts_and_sent() {
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
 }
+
+/// A Korean message as a mail reader pipes it (`<pipe-message>missive --reply -`): EUC-KR
+/// encoded words and body, addressed to the `work` identity.
+const KOREAN_ORIGINAL: &str = "From: =?euc-kr?B?yKux5rW/?= <gildong@example.kr>\r\n\
+To: Ada Lovelace <ada@work.example>\r\n\
+Subject: =?euc-kr?B?yLjAxyDA2rfh?=\r\n\
+Date: Wed, 02 Dec 2026 10:00:00 +0900\r\n\
+Message-ID: <korean-1@example.kr>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=euc-kr\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+vsiz58fPvLy/5Cwgv6HAzLTZILTULg0KyLjAxyDA2rfhuKYgw7e6zsfVtM+02S4NCg0KPiDB9rOtILjewM8NCg==\r\n";
+
+#[test]
+fn reply_to_a_korean_message_as_another_identity() {
+    if !Tmux::available() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let server = SmtpServer::start(
+        ServerOpts::new(Mode::Plain).auth(TEST_USER, TEST_PASSWORD),
+        None,
+    );
+    let env = Env::new();
+    config(&env, server.port);
+    let mail = env.path().join("Mail");
+    let cfg = std::fs::read_to_string(env.config_path()).expect("config");
+    env.write_config(&format!(
+        "{cfg}\n[identity.home]\nfrom = \"에이다 <ada@home.example>\"\ntransport = \"smtp-local\"\nsignature = \"— Ada (home)\"\ncopy_to = \"{home}\"\n\n[identity.work]\nfrom = \"Ada Lovelace <ada@work.example>\"\ntransport = \"smtp-local\"\nsignature = \"Ada Lovelace\\nWork Inc.\"\ncopy_to = \"{work}\"\n",
+        home = mail.join("home/Sent").display(),
+        work = mail.join("work/Sent").display(),
+    ));
+    let orig = env.file("orig.eml", KOREAN_ORIGINAL);
+    // The message comes in on standard input; keys come from the terminal.
+    let args = format!("--reply - < '{}'", orig.display());
+    let t = Tmux::start(env.path(), &script(&env, env.path(), &args), 100, 32);
+
+    // Written as the identity the message was addressed to, quoted, threaded, signed.
+    // (Each is waited for: a capture can catch a frame half drawn.)
+    for needle in [
+        "as work · via smtp-local (smtp)",
+        "From    Ada Lovelace <ada@work.example>",
+        "To      홍길동 <gildong@example.kr>",
+        "Subject Re: 회의 자료",
+        "On Wed, 2 Dec 2026 10:00:00 +0900, 홍길동 wrote:",
+        "> 안녕하세요, 에이다 님.",
+        "Work Inc.",
+    ] {
+        t.wait_for(needle);
+    }
+
+    // Ctrl-F: the picker shows both identities; 1 is home.
+    t.keys(&["C-f"]);
+    t.wait_for("Write as");
+    t.wait_for("에이다 <ada@home.example>");
+    t.keys(&["1"]);
+    for needle in [
+        "as home · via smtp-local (smtp)",
+        "From    에이다 <ada@home.example>",
+        "— Ada (home)",
+    ] {
+        t.wait_for(needle);
+    }
+    let s = t.screen();
+    assert!(
+        !s.contains("Work Inc."),
+        "the old signature is still there:\n{s}"
+    );
+
+    // The body has the focus, the cursor on its first line: type an answer above the
+    // quote, then send. The quote says 첨부 (attached), but it is the original's word:
+    // no warning.
+    t.wait_for("┏ Text — line 1 of");
+    t.text("네, 잘 받았습니다.");
+    t.keys(&["Enter", "Enter"]);
+    t.keys(&["C-y"]);
+    let s = t.wait_for("Enter/y send");
+    assert!(!s.contains("Send anyway"), "{s}");
+    t.keys(&["y"]);
+    let s = t.wait_for("Queue id");
+    let screen_id = message_id_on(&s);
+
+    let got = server.only_message();
+    assert_eq!(got.mail_from, "ada@home.example");
+    assert_eq!(got.rcpt_tos, vec!["gildong@example.kr"]);
+    let msg = MessageParser::default()
+        .parse(&got.raw)
+        .expect("the delivered message parses");
+    assert_eq!(msg.subject(), Some("Re: 회의 자료"));
+    let from = msg.from().and_then(|f| f.first()).expect("a From");
+    assert_eq!(
+        (from.name(), from.address()),
+        (Some("에이다"), Some("ada@home.example"))
+    );
+    let to = msg.to().and_then(|f| f.first()).expect("a To");
+    assert_eq!(to.name(), Some("홍길동"));
+    assert_eq!(msg.in_reply_to().as_text(), Some("korean-1@example.kr"));
+    assert_eq!(msg.references().as_text(), Some("korean-1@example.kr"));
+    assert_eq!(got.python["subject"], "Re: 회의 자료");
+    assert_eq!(got.python["in_reply_to"], "<korean-1@example.kr>");
+    let body = msg.body_text(0).expect("a text body").replace("\r\n", "\n");
+    assert!(
+        body.starts_with("네, 잘 받았습니다.\n\nOn Wed, 2 Dec 2026 10:00:00 +0900, 홍길동 wrote:\n> 안녕하세요, 에이다 님.\n> 회의 자료를 첨부합니다.\n>\n>> 지난 메일\n"),
+        "{body}"
+    );
+    assert!(body.ends_with("\n-- \n— Ada (home)\n"), "{body}");
+    assert!(!body.contains("Work Inc."), "{body}");
+    assert_eq!(msg.message_id().map(|m| format!("<{m}>")), Some(screen_id));
+
+    // The sent copy went to the picked identity's Maildir, byte for byte.
+    let cur = mail.join("home/Sent/cur");
+    let copies: Vec<_> = std::fs::read_dir(&cur)
+        .unwrap_or_else(|e| panic!("{}: {e}", cur.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert!(copies[0].to_string_lossy().ends_with(":2,S"));
+    assert_eq!(std::fs::read(&copies[0]).expect("the copy"), got.raw);
+    assert!(
+        !mail.join("work/Sent/cur").exists(),
+        "a copy went to work too"
+    );
+
+    t.keys(&["Enter"]);
+    t.wait_for("draft: new");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+}

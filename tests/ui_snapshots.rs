@@ -10,8 +10,9 @@ use missive::message::{AttachmentSpec, Draft};
 use missive::transport::{Progress, Stage, TransportError};
 use missive::ui::app::{Action, App, SizeState};
 use missive::ui::popups::Popup;
-use missive::ui::testing::{app_with, engine, render, sample_draft};
+use missive::ui::testing::{app_with, engine, identity_engine, render, sample_draft};
 use missive::ui::worker::{self, Event, Purpose};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -296,5 +297,43 @@ fn suggestion_list_screen() {
             ratatui::crossterm::event::KeyCode::Down,
         ));
         snap("suggestions_down", &app);
+    }
+}
+
+#[test]
+fn identity_picker_screen() {
+    for (w, h) in SIZES {
+        let mut app = app_with(identity_engine(), sample_draft(), PathBuf::from("/"), w, h);
+        app.apply(Action::OpenIdentities);
+        snap("identities", &app);
+        // Down to "work": its Reply-To and three-line signature show below the list.
+        app.handle_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        app.handle_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        snap("identities_work", &app);
+        // Picked: the From row says who this is written as, the signature is in.
+        app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        app.note = None;
+        snap("identity_picked", &app);
+    }
+}
+
+#[test]
+fn send_warnings_screen() {
+    for (w, h) in SIZES {
+        let mut d = sample_draft();
+        d.subject.clear();
+        let mut app = app_with(engine(), d, PathBuf::from("/"), w, h);
+        app.apply(Action::Send);
+        let id = match app.take_effects().pop() {
+            Some(missive::ui::app::Effect::Worker(worker::Command::Prepare { id, .. })) => id,
+            other => panic!("expected a Prepare command, got {other:?}"),
+        };
+        let (p, data) = fixed_preview(&app, Purpose::Confirm);
+        app.handle_worker(Event::Prepared {
+            id,
+            purpose: Purpose::Confirm,
+            result: Ok((p, Box::new(data))),
+        });
+        snap("send_warnings", &app);
     }
 }

@@ -122,6 +122,9 @@ pub enum Action {
     RemoveAttachment,
     SelectAttachment(isize),
     OpenSwitcher,
+    /// The identity picker (Ctrl-F), and the identity picked in it.
+    OpenIdentities,
+    PickIdentity(String),
     OpenPreview,
     EditExternal,
     SaveDraft,
@@ -169,6 +172,7 @@ pub fn composer_keymap(key: &KeyEvent, focus: Pane) -> Option<Action> {
         KeyCode::Char(c) if ctrl && !alt => match c.to_ascii_lowercase() {
             'o' => Action::OpenPicker,
             't' => Action::OpenSwitcher,
+            'f' => Action::OpenIdentities,
             'p' => Action::OpenPreview,
             'e' => Action::EditExternal,
             's' => Action::SaveDraft,
@@ -322,7 +326,7 @@ pub struct App {
     pub sending: Option<u64>,
 }
 
-fn line_area(text: &str, placeholder: &str) -> TextArea<'static> {
+pub(super) fn line_area(text: &str, placeholder: &str) -> TextArea<'static> {
     let mut t = TextArea::new(vec![text.replace(['\r', '\n'], " ")]);
     t.set_cursor_line_style(Style::default());
     t.set_placeholder_text(placeholder);
@@ -634,7 +638,7 @@ impl App {
         self.edit_gen > self.saved_gen
     }
 
-    fn refresh_cursor_styles(&mut self) {
+    pub(super) fn refresh_cursor_styles(&mut self) {
         let focus = self.focus;
         self.text.set_focused(focus == Pane::Text);
         self.html.set_focused(focus == Pane::Html);
@@ -967,6 +971,11 @@ impl App {
             Action::SwitchTransport(name) => {
                 self.popups.pop();
                 self.switch_transport(&name);
+            }
+            Action::OpenIdentities => self.open_identities(),
+            Action::PickIdentity(name) => {
+                self.popups.pop();
+                self.pick_identity(&name);
             }
             Action::ConfirmSend => self.confirm_send(),
             Action::Undo => self.undo_redo(true),

@@ -12,6 +12,7 @@ pub mod attachments;
 pub mod body;
 pub mod complete;
 pub mod editor;
+mod identity;
 pub mod mailto;
 pub mod popups;
 pub mod terminal;
@@ -19,6 +20,7 @@ pub mod terminal;
 pub mod testing;
 mod typing;
 pub mod view;
+pub mod warnings;
 pub mod worker;
 
 use std::collections::VecDeque;

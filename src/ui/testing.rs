@@ -53,6 +53,36 @@ pub fn engine_at(data: &Path) -> Arc<Engine> {
     Arc::new(Engine::new(paths, config))
 }
 
+/// Identities added to [`CONFIG`] for the identity picker's screens and tests.
+pub const IDENTITIES: &str = r#"
+[identity.work]
+from = "Ada Lovelace <ada@work.example>"
+transport = "work"
+reply_to = "Team <team@work.example>"
+signature = "Ada Lovelace\nAnalytical Engines Ltd.\n+44 20 7946 0000"
+
+[identity.home]
+from = "에이다 <ada@home.example>"
+transport = "archive"
+signature = "— Ada"
+
+[identity.lists]
+from = "Ada L. <ada+lists@example.com>"
+"#;
+
+/// As [`engine`], with [`IDENTITIES`] configured.
+pub fn identity_engine() -> Arc<Engine> {
+    let data = Path::new("/home/ada/.local/share/missive");
+    let paths = Paths::at(data.join("config"), data.to_path_buf());
+    let config = Config::parse(
+        &format!("{CONFIG}{IDENTITIES}"),
+        Path::new("/home/ada/.config/missive/config.toml"),
+        &paths,
+    )
+    .unwrap_or_else(|e| panic!("fixture config: {e}"));
+    Arc::new(Engine::new(paths, config))
+}
+
 /// The engine for screens that never write: its data dir is a fixed path.
 pub fn engine() -> Arc<Engine> {
     engine_at(Path::new("/home/ada/.local/share/missive"))

@@ -60,7 +60,14 @@ pub const FIELDS: [Pane; 6] = [
 ];
 
 fn via_label(app: &App) -> String {
-    format!(" via {} ({}) ", app.transport, app.transport_kind())
+    match &app.identity {
+        Some(id) => format!(
+            " as {id} · via {} ({}) ",
+            app.transport,
+            app.transport_kind()
+        ),
+        None => format!(" via {} ({}) ", app.transport, app.transport_kind()),
+    }
 }
 
 pub fn layout(area: Rect, app: &App) -> Areas {

@@ -381,6 +381,25 @@ impl Body {
         true
     }
 
+    /// As `replace_all`, but a cursor before the change stays where it is (a signature
+    /// swapped below the text being written does not move it).
+    pub fn replace_after_cursor(&mut self, text: &str) -> bool {
+        let before = self.cursor;
+        let unchanged = self
+            .rope
+            .chars()
+            .zip(text.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        if !self.replace_all(text) {
+            return false;
+        }
+        if before <= unchanged {
+            self.move_to(before, false);
+        }
+        true
+    }
+
     fn apply(&mut self, e: &Edit, undo: bool) {
         let (gone, put) = if undo {
             (&e.inserted, &e.removed)

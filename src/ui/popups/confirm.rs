@@ -32,6 +32,9 @@ pub struct Confirm {
     pub bcc: String,
     pub subject: String,
     pub attachments: usize,
+    /// Worth a second look (empty subject, a mentioned but missing attachment): shown
+    /// above the rest; Enter still sends.
+    pub warnings: Vec<String>,
     pub state: State,
 }
 
@@ -45,6 +48,7 @@ impl Confirm {
             bcc: d.bcc.join(", "),
             subject: d.subject.clone(),
             attachments: d.attachments.len(),
+            warnings: crate::ui::warnings::before_send(d),
             state: State::Loading,
         }
     }
@@ -99,13 +103,26 @@ impl Confirm {
         let w = (screen.width * 8 / 10).clamp(50.min(screen.width), 90);
         let keys = match &self.state {
             State::Ready { .. } if self.over_limit() => "Esc back",
+            State::Ready { .. } if !self.warnings.is_empty() => "Enter/y send anyway · Esc/n back",
             State::Ready { .. } => "Enter/y send · Esc/n back",
             _ => "Esc back",
         };
         let row = |name: &str, value: String| {
             Line::from(vec![label(&format!("{name:<9}")), Span::raw(value)])
         };
-        let mut lines = vec![row("Via", format!("{} ({})", self.transport, self.kind))];
+        let mut lines: Vec<Line> = self
+            .warnings
+            .iter()
+            .map(|w| {
+                Line::from(Span::styled(
+                    format!("⚠ {w}"),
+                    Style::default()
+                        .fg(Color::Yellow)
+                        .add_modifier(Modifier::BOLD),
+                ))
+            })
+            .collect();
+        lines.push(row("Via", format!("{} ({})", self.transport, self.kind)));
         if let State::Ready { data, .. } = &self.state {
             lines.push(row("From", data.from.clone()));
         }
@@ -163,7 +180,12 @@ impl Confirm {
             .map(|l| l.width().div_ceil(text_w.max(1)).max(1))
             .sum();
         let area = centered(screen, w, h as u16 + 2);
-        let inner = frame(area, buf, "Send this message?", keys, Color::Green);
+        let (title, accent) = if self.warnings.is_empty() {
+            ("Send this message?", Color::Green)
+        } else {
+            ("Send anyway?", Color::Yellow)
+        };
+        let inner = frame(area, buf, title, keys, accent);
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .render(inner, buf);

@@ -29,6 +29,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "transport switcher (From follows it unless you edited From)",
     ),
     (
+        "Ctrl-F",
+        "identity picker: From, Reply-To, transport and signature follow it",
+    ),
+    (
         "Ctrl-P",
         "MIME preview: parts, encodings, sizes, headers, HTML as text",
     ),

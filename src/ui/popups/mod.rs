@@ -13,6 +13,7 @@ use super::app::Action;
 
 pub mod confirm;
 pub mod help;
+pub mod identities;
 pub mod message;
 pub mod picker;
 pub mod preview;
@@ -24,6 +25,7 @@ pub mod switcher;
 
 pub use confirm::Confirm;
 pub use help::Help;
+pub use identities::Identities;
 pub use message::MessageBox;
 pub use picker::Picker;
 pub use preview::Preview;
@@ -36,6 +38,7 @@ pub use switcher::Switcher;
 pub enum Popup {
     Picker(Box<Picker>),
     Switcher(Switcher),
+    Identities(Identities),
     Preview(Preview),
     Confirm(Box<Confirm>),
     Sending(Sending),
@@ -51,6 +54,7 @@ impl Popup {
         match self {
             Popup::Picker(_) => "picker",
             Popup::Switcher(_) => "switcher",
+            Popup::Identities(_) => "identities",
             Popup::Preview(_) => "preview",
             Popup::Confirm(_) => "confirm",
             Popup::Sending(_) => "progress",
@@ -67,6 +71,7 @@ impl Popup {
         match self {
             Popup::Picker(p) => p.handle_key(key),
             Popup::Switcher(p) => p.handle_key(key),
+            Popup::Identities(p) => p.handle_key(key),
             Popup::Preview(p) => p.handle_key(key),
             Popup::Confirm(p) => p.handle_key(key),
             Popup::Sending(p) => p.handle_key(key),
@@ -89,6 +94,7 @@ impl Popup {
         match self {
             Popup::Picker(p) => p.render(area, buf),
             Popup::Switcher(p) => p.render(area, buf),
+            Popup::Identities(p) => p.render(area, buf),
             Popup::Preview(p) => p.render(area, buf),
             Popup::Confirm(p) => p.render(area, buf),
             Popup::Sending(p) => p.render(area, buf),
