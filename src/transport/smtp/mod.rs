@@ -14,37 +14,21 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
+mod reply;
+mod reuse;
+mod xoauth2;
+use xoauth2::xoauth2 as auth_xoauth2;
+
+pub use reply::parse_queue_id;
+use reply::{classify, describe, response_text};
+use reuse::close;
+pub use xoauth2::{CmdToken, TokenProvider};
+
 use super::guarded::{Guarded, Watch};
 use super::{CheckReport, Progress, ProgressFn, Receipt, Stage, Transport, TransportError};
 use crate::config::{AuthMech, Security, SmtpConfig};
 use crate::message::Envelope;
-use crate::secret::{self, Secret};
-
-/// Supplies XOAUTH2 access tokens (a `token_cmd`, or a Google login shared with a gmail
-/// transport).
-pub trait TokenProvider: Send + Sync {
-    /// The token, plus a line describing it for `missive check` (account, expiry).
-    fn access_token(&self) -> BoxFuture<'_, Result<(Secret, String), TransportError>>;
-}
-
-pub struct CmdToken {
-    pub transport: String,
-    pub cmd: String,
-    /// The transport's `timeout`: the command's whole run.
-    pub timeout: Duration,
-}
-
-impl TokenProvider for CmdToken {
-    fn access_token(&self) -> BoxFuture<'_, Result<(Secret, String), TransportError>> {
-        Box::pin(async move {
-            let what = format!("transport {:?} token_cmd", self.transport);
-            let t = secret::from_command(&what, &self.cmd, self.timeout)
-                .await
-                .map_err(|m| TransportError::user(Stage::Secret, m))?;
-            Ok((t, format!("token from token_cmd {:?}", self.cmd)))
-        })
-    }
-}
+use crate::secret;
 
 pub struct SmtpTransport {
     pub name: String,
@@ -55,160 +39,10 @@ pub struct SmtpTransport {
     idle: tokio::sync::Mutex<Option<(AsyncSmtpConnection, Instant)>>,
 }
 
-/// A kept session older than this is closed rather than reused: servers drop idle
-/// clients after a minute or so (Postfix: 300 s, many providers less), and a silently
-/// dropped one would cost a whole timeout to notice.
-const IDLE_REUSE: Duration = Duration::from_secs(20);
-
 /// Attempts for a transaction answered with 4xx, and the pause before each retry.
 const RETRY_DELAYS: &[Duration] = &[Duration::from_secs(1), Duration::from_secs(3)];
 /// DATA is written in pieces of this size: bounded extra memory and a progress tick each.
 const CHUNK: usize = 256 * 1024;
-
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    super::error_chain(e)
-}
-
-fn classify(
-    security: Security,
-    stage: Stage,
-    e: &lettre::transport::smtp::Error,
-) -> TransportError {
-    let mut msg = describe(e);
-    if e.is_response() {
-        // lettre's parser says "error Tag at: <the raw reply>": name the problem, and show
-        // the reply escaped (it ends in a raw CR LF, and may hold anything).
-        if let Some((_, rest)) = msg.split_once(" at: ") {
-            msg = format!(
-                "the server's reply is not SMTP (expected a 3-digit code, then a space or '-'): {}",
-                crate::escape::quoted(rest.trim_end_matches(['\r', '\n']))
-            );
-        }
-    }
-    let not_tls = crate::transport::tls_probe::NOT_TLS_MARKERS
-        .iter()
-        .any(|m| msg.contains(m));
-    // The hint says "try starttls": only worth saying when that is not what is set.
-    if not_tls && security == Security::Tls {
-        msg.push_str(crate::transport::tls_probe::NOT_TLS_HINT);
-    }
-    let stage = if e.is_tls()
-        || not_tls
-        || msg.contains("certificate")
-        || msg.contains("InvalidCertificate")
-    {
-        Stage::Tls
-    } else {
-        stage
-    };
-    let transient =
-        e.is_transient() || e.is_timeout() || (!e.is_permanent() && stage == Stage::Connect);
-    let mut t = TransportError::new(stage, transient, crate::escape::cut(&msg, 2000));
-    t.code = e.status().map(|c| c.to_string().parse().unwrap_or(0));
-    t
-}
-
-/// The queue id a server put in its 250 reply, for the common formats.
-pub fn parse_queue_id(reply: &str) -> Option<String> {
-    let clean = |s: &str| {
-        let t: String = s
-            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
-            .collect();
-        (!t.is_empty()).then_some(t)
-    };
-    let lower = reply.to_ascii_lowercase();
-    for marker in ["queued as ", "id=", "ok id="] {
-        if let Some(i) = lower.find(marker) {
-            if let Some(id) = reply[i + marker.len()..]
-                .split_whitespace()
-                .next()
-                .and_then(clean)
-            {
-                return Some(id);
-            }
-        }
-    }
-    // Gmail: "2.0.0 OK  1700000000 d2-20020a05600c4e0200b0040e3c1b6c5asi123456wmq.7 - gsmtp"
-    if lower.ends_with("- gsmtp") {
-        let words: Vec<&str> = reply.split_whitespace().collect();
-        if words.len() >= 3 {
-            return clean(words[words.len() - 3]);
-        }
-    }
-    None
-}
-
-/// AUTH XOAUTH2. lettre's own exchange cannot take the failure path servers use: a 334
-/// challenge carrying a base64 JSON error (`{"status":"401",...}`), which the client must
-/// answer with an empty line before the final 535; it stops with "This mechanism does not
-/// expect a challenge" and hides why. This one reports the server's refusal and its JSON.
-async fn xoauth2(
-    conn: &mut AsyncSmtpConnection,
-    creds: &Credentials,
-    user: &str,
-    auth_err: impl Fn(lettre::transport::smtp::Error) -> TransportError,
-) -> Result<(), TransportError> {
-    use base64::Engine as _;
-    use lettre::transport::smtp::commands::Auth;
-    if !conn
-        .server_info()
-        .supports_auth_mechanism(Mechanism::Xoauth2)
-    {
-        // lettre's usual "no compatible authentication mechanism" error.
-        return conn
-            .auth(&[Mechanism::Xoauth2], creds)
-            .await
-            .map(|_| ())
-            .map_err(auth_err);
-    }
-    let cmd = Auth::new(Mechanism::Xoauth2, creds.clone(), None).map_err(&auth_err)?;
-    let first = conn.command(cmd).await.map_err(&auth_err)?;
-    if !first.has_code(334) {
-        return Ok(());
-    }
-    let detail = first
-        .first_word()
-        .and_then(|w| base64::engine::general_purpose::STANDARD.decode(w).ok())
-        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "no details".to_string());
-    let refused = |reply: String, code: Option<u16>| {
-        let mut t = TransportError::new(
-            Stage::Auth,
-            false,
-            format!("the server refused the XOAUTH2 access token for {user} ({detail}): {reply}"),
-        );
-        t.code = code;
-        t
-    };
-    // The empty response ends the exchange; the server answers with its final refusal.
-    match conn.command("\r\n").await {
-        Err(e) => {
-            let t = auth_err(e);
-            Err(refused(t.message, t.code))
-        }
-        Ok(r) if r.has_code(235) => Ok(()),
-        Ok(r) => Err(refused(
-            response_text(&r),
-            r.code().to_string().parse().ok(),
-        )),
-    }
-}
-
-/// End a session: QUIT (or lettre's abort, which also sends QUIT) and close, but never
-/// wait long for the goodbye. lettre waits for the reply to QUIT with no time limit, so a
-/// server that stalled (the reason we are giving up) would keep the send hanging until it
-/// closed the connection itself.
-async fn close(mut conn: AsyncSmtpConnection, ok: bool) {
-    let limit = Duration::from_secs(2);
-    if ok {
-        let _ = tokio::time::timeout(limit, conn.quit()).await;
-    } else {
-        let _ = tokio::time::timeout(limit, conn.abort()).await;
-    }
-}
 
 /// lettre applies its timeout to connecting only; every later step gets one here, so a
 /// server that stalls mid-conversation fails the send instead of hanging it.
@@ -227,12 +61,6 @@ async fn timed<T>(
     })
 }
 
-fn response_text(r: &Response) -> String {
-    let code = r.code().to_string();
-    let lines: Vec<&str> = r.message().collect();
-    format!("{code} {}", lines.join(" "))
-}
-
 impl SmtpTransport {
     pub fn new(name: String, cfg: SmtpConfig, token: Option<Arc<dyn TokenProvider>>) -> Self {
         SmtpTransport {
@@ -240,41 +68,6 @@ impl SmtpTransport {
             cfg,
             token,
             idle: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    /// The kept session, if it is recent and still answers RSET (which also clears any
-    /// transaction state); else a new one.
-    async fn session(
-        &self,
-        progress: ProgressFn<'_>,
-    ) -> Result<AsyncSmtpConnection, TransportError> {
-        let kept = self.idle.lock().await.take();
-        if let Some((mut conn, since)) = kept {
-            if since.elapsed() < IDLE_REUSE && !conn.has_broken() {
-                let limit = self.timeout().min(Duration::from_secs(5));
-                let rset = tokio::time::timeout(
-                    limit,
-                    conn.command(lettre::transport::smtp::commands::Rset),
-                )
-                .await;
-                if matches!(rset, Ok(Ok(_))) {
-                    return Ok(conn);
-                }
-                tracing::debug!(transport = %self.name, "kept session did not answer RSET; reconnecting");
-                tokio::spawn(close(conn, false));
-            } else {
-                tokio::spawn(close(conn, true));
-            }
-        }
-        Ok(self.open(progress).await?.0)
-    }
-
-    /// Keep a session that just delivered for the next message; one is enough.
-    async fn keep(&self, conn: AsyncSmtpConnection) {
-        let mut idle = self.idle.lock().await;
-        if let Some((old, _)) = idle.replace((conn, Instant::now())) {
-            tokio::spawn(close(old, true));
         }
     }
 
@@ -524,7 +317,7 @@ impl SmtpTransport {
             timed(Stage::Auth, self.timeout(), "AUTH", async {
                 if mech == Mechanism::Xoauth2 {
                     let user = self.cfg.username.as_deref().unwrap_or("");
-                    xoauth2(&mut conn, &creds, user, auth_err).await
+                    auth_xoauth2(&mut conn, &creds, user, auth_err).await
                 } else {
                     conn.auth(&[mech], &creds)
                         .await
@@ -777,27 +570,5 @@ impl Transport for SmtpTransport {
             close(conn, true).await;
             Ok(CheckReport { lines })
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_queue_id;
-
-    #[test]
-    fn queue_ids() {
-        assert_eq!(
-            parse_queue_id("250 2.0.0 Ok: queued as 4XyZ12").as_deref(),
-            Some("4XyZ12")
-        );
-        assert_eq!(
-            parse_queue_id("250 2.0.0 OK  1700000000 d2-20020a05600c4e02b.7 - gsmtp").as_deref(),
-            Some("d2-20020a05600c4e02b.7")
-        );
-        assert_eq!(
-            parse_queue_id("250 OK id=1rABCd-000123-4x").as_deref(),
-            Some("1rABCd-000123-4x")
-        );
-        assert_eq!(parse_queue_id("250 OK"), None);
     }
 }
