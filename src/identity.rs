@@ -114,14 +114,8 @@ pub(crate) struct RawIdentity {
 
 impl RawIdentity {
     fn imap_keys(&self) -> Vec<(&'static str, Range<usize>)> {
-        macro_rules! keys {
-            ($($f:ident),*) => {{
-                let mut v = Vec::new();
-                $( if let Some(s) = &self.$f { v.push((stringify!($f), s.span())); } )*
-                v
-            }};
-        }
-        keys!(
+        crate::config::present_keys!(
+            self;
             imap_security,
             imap_ca_file,
             imap_auth,
