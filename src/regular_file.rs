@@ -113,9 +113,16 @@ pub const MAX_CONFIG_FILE: u64 = 4 * 1024 * 1024;
 /// non-blocking, so a FIFO nobody writes to reads as empty instead of hanging in
 /// open(2); devices, sockets and directories are refused like attachments.
 pub fn read_text_source(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
+    use std::os::unix::fs::MetadataExt;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     use std::os::unix::io::AsRawFd;
     let meta = std::fs::metadata(path).map_err(|e| FileError::Refused(io_reason(path, &e)))?;
+    // `--text /dev/null` is how scripts say "no body": the one device that is known to
+    // end at once.
+    let null = std::fs::metadata("/dev/null").map(|n| n.rdev());
+    if meta.file_type().is_char_device() && null.is_ok_and(|n| n == meta.rdev()) {
+        return Ok(Vec::new());
+    }
     if !meta.file_type().is_fifo() {
         return read(path, max);
     }
@@ -171,6 +178,13 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
         let e = read(&link, 100).unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
+    }
+
+    #[test]
+    fn a_body_from_dev_null_is_empty_other_devices_refused() {
+        assert_eq!(read_text_source(Path::new("/dev/null"), 100).unwrap(), b"");
+        let e = read_text_source(Path::new("/dev/zero"), 100).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
     }
 
     #[test]

@@ -220,7 +220,7 @@ fn compose_attach_switch_and_send_over_smtp() {
     let t = Tmux::start(env.path(), &script(&env, &files, ""), 100, 30);
 
     let s = t.wait_for("via archive (file)");
-    assert!(s.contains("From    Ada Lovelace <ada@example.com>"), "{s}");
+    assert!(s.contains("From     Ada Lovelace <ada@example.com>"), "{s}");
 
     // To, then Enter moves on: Cc, Bcc, Reply-To, Subject.
     t.text("Bob Example <bob@example.net>");
@@ -682,7 +682,7 @@ fn a_recipient_is_completed_from_contacts_and_sent() {
     assert!(s.contains("asking the address book"), "{s}");
     assert!(shown < Duration::from_millis(1800), "took {shown:?}:\n{s}");
     t.keys(&["Tab"]);
-    t.wait_for("To      Ann Smith <ann@example.com>,");
+    t.wait_for("To       Ann Smith <ann@example.com>,");
 
     // The address book's answer joins the list when it comes; Down and Enter take it.
     t.text("do");
@@ -766,9 +766,9 @@ fn reply_to_a_korean_message_as_another_identity() {
     // (Each is waited for: a capture can catch a frame half drawn.)
     for needle in [
         "as work · via smtp-local (smtp)",
-        "From    Ada Lovelace <ada@work.example>",
-        "To      홍길동 <gildong@example.kr>",
-        "Subject Re: 회의 자료",
+        "From     Ada Lovelace <ada@work.example>",
+        "To       홍길동 <gildong@example.kr>",
+        "Subject  Re: 회의 자료",
         "On Wed, 2 Dec 2026 10:00:00 +0900, 홍길동 wrote:",
         "> 안녕하세요, 에이다 님.",
         "Work Inc.",
@@ -783,7 +783,7 @@ fn reply_to_a_korean_message_as_another_identity() {
     t.keys(&["1"]);
     for needle in [
         "as home · via smtp-local (smtp)",
-        "From    에이다 <ada@home.example>",
+        "From     에이다 <ada@home.example>",
         "— Ada (home)",
     ] {
         t.wait_for(needle);

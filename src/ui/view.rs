@@ -11,7 +11,8 @@ use super::app::{App, DraftState, Pane, SizeState};
 use super::popups::{truncate, window_start};
 use crate::mime_tree::human_size;
 
-const LABEL_W: u16 = 10;
+// "▸ " + the longest label ("Reply-To") + a space before the field.
+const LABEL_W: u16 = 11;
 
 /// Where each part of the composer goes for a given terminal size.
 #[derive(Clone, Copy, Debug, PartialEq)]
