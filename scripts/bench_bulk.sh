@@ -5,7 +5,8 @@
 #   smtplib1  Python's smtplib sending the same 1,000 files over one connection
 #   smtplibN  the same with a connection each
 #   relay     smtplib sending them over one connection through `missive relay` (which
-#             queues each durably before it answers)
+#             answers once each is delivered upstream)
+#   relayq    the same with the upstream down: each is durably queued (fsync'ed) first
 #   send      one `missive send` of a small message (median of N)
 # Needs: python3 with aiosmtpd. Prints medians of N runs (default 5).
 set -euo pipefail
@@ -78,31 +79,39 @@ print(time.perf_counter() - t0)
 PY
 }
 
-# The relay, on its own data dir so its outbox does not mix with the flush's.
-RELAY_DATA=$WORK/relaydata
-mkdir -p "$RELAY_DATA"
-XDG_DATA_HOME=$RELAY_DATA "$BIN" relay --listen 127.0.0.1:0 > "$WORK/relay.out" 2> "$WORK/relay.err" &
-PIDS+=($!)
-for _ in $(seq 100); do
-  RPORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$WORK/relay.err" "$WORK/relay.out" 2>/dev/null | head -1 | sed 's/.*://') || true
-  [ -n "${RPORT:-}" ] && break
-  sleep 0.1
-done
+# The relay, on a fresh data dir each run (the same messages again would rightly be
+# refused as already delivered), started before the clock starts.
+relay_once() {  # $1 = the upstream port
+  local data=$WORK/relay.$RANDOM.$RANDOM rport=""
+  mkdir -p "$data"
+  config "$1"
+  XDG_DATA_HOME=$data "$BIN" relay --listen 127.0.0.1:0 > "$data.out" 2> "$data.err" &
+  local pid=$!
+  for _ in $(seq 100); do
+    rport=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$data.err" "$data.out" 2>/dev/null | head -1 | sed 's/.*://') || true
+    [ -n "$rport" ] && break
+    sleep 0.1
+  done
+  config "$PORT"
+  smtplib_once one "$rport"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
 
 declare -A R
-for k in flush smtplib1 smtplibN relay send; do R[$k]=""; done
+for k in flush smtplib1 smtplibN relay relayq send; do R[$k]=""; done
 for _ in $(seq "$N"); do
   R[flush]+="$(flush_once) "
   R[smtplib1]+="$(smtplib_once one "$PORT") "
   R[smtplibN]+="$(smtplib_once each "$PORT") "
-  R[relay]+="$(smtplib_once one "$RPORT") "
+  R[relay]+="$(relay_once "$PORT") "
+  R[relayq]+="$(relay_once "$DEAD") "
   t0=$(now); "$BIN" send --to bob@example.net --subject one --text "$WORK/note.txt" > /dev/null; t1=$(now)
   R[send]+="$(calc "$t1 - $t0") "
 done
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); $QUEUED messages, $N runs each, medians"
 printf '%-9s %9s %11s\n' what wall_s messages/s
-for k in flush smtplib1 smtplibN relay send; do
+for k in flush smtplib1 smtplibN relay relayq send; do
   m=$(printf '%s\n' ${R[$k]} | median)
   if [ "$k" = send ]; then
     printf '%-9s %9.4f %11s\n' "$k" "$m" "-"
@@ -111,4 +120,4 @@ for k in flush smtplib1 smtplibN relay send; do
   fi
   eval "M_$k=$m"
 done
-echo "flush/smtplib1: $(calc "$M_flush / $M_smtplib1")   relay rate / smtplib1 rate: $(calc "$M_smtplib1 / $M_relay")"
+echo "flush/smtplib1: $(calc "$M_flush / $M_smtplib1")   relay rate / smtplib1 rate: $(calc "$M_smtplib1 / $M_relay")   queued: $(calc "$M_smtplib1 / $M_relayq")"

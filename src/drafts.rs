@@ -5,6 +5,7 @@
 //! lock held until that process ends or retires the draft): another window neither
 //! offers it nor deletes it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -253,14 +254,28 @@ impl Drafts {
     /// A message was delivered: the drafts it was sent from are done. Drafts open in
     /// another window stay (that window is told when it tries to send).
     pub fn retire(&self, message_id: &str) {
+        self.retire_from(&self.by_message_id(), message_id);
+    }
+
+    /// Each saved draft's id under its Message-ID: one read of the drafts for a flush
+    /// that retires the drafts of many messages.
+    pub fn by_message_id(&self) -> HashMap<String, Vec<String>> {
+        let mut index: HashMap<String, Vec<String>> = HashMap::new();
         for d in self.list() {
-            if d.draft.message_id.as_deref() == Some(message_id) {
-                match self.remove(&d.id) {
-                    Ok(()) => {
-                        tracing::info!(draft = %d.id, "draft retired: its message was delivered")
-                    }
-                    Err(e) => tracing::info!(draft = %d.id, error = %e, "delivered draft kept"),
-                }
+            if let Some(mid) = d.draft.message_id {
+                index.entry(mid).or_default().push(d.id);
+            }
+        }
+        index
+    }
+
+    /// `retire`, with the drafts as `by_message_id` found them. A draft saved since is
+    /// left, and never offered (its message is in the sent log).
+    pub fn retire_from(&self, index: &HashMap<String, Vec<String>>, message_id: &str) {
+        for id in index.get(message_id).into_iter().flatten() {
+            match self.remove(id) {
+                Ok(()) => tracing::info!(draft = %id, "draft retired: its message was delivered"),
+                Err(e) => tracing::info!(draft = %id, error = %e, "delivered draft kept"),
             }
         }
     }

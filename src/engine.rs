@@ -33,6 +33,11 @@ pub struct Engine {
     /// Transports opened so far, by name: consecutive messages through one reuse its
     /// connection and login (a flush of many, a relay, a composer sending again).
     open: std::sync::Mutex<HashMap<String, Arc<dyn Transport>>>,
+    /// Recipients of deliveries not yet written to the history.
+    reached: std::sync::Mutex<Vec<(String, Option<String>)>>,
+    /// The caller writes the history now and then (`record_reached`) rather than after
+    /// each delivery: the relay, where rewriting it per message would halve the rate.
+    defer_history: bool,
 }
 
 /// Problems with what was asked for: nothing was sent, nothing went to the outbox.
@@ -112,6 +117,25 @@ impl Engine {
             paths,
             config,
             open: Default::default(),
+            reached: Default::default(),
+            defer_history: false,
+        }
+    }
+
+    /// Deliveries no longer write the history each; `record_reached` does, for all of
+    /// them since the last call.
+    pub fn defer_history(&mut self) {
+        self.defer_history = true;
+    }
+
+    /// Write the recipients of the deliveries since the last call to the history.
+    pub fn record_reached(&self) {
+        let rcpts = match self.reached.lock() {
+            Ok(mut r) => std::mem::take(&mut *r),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        if !rcpts.is_empty() {
+            self.record_recipients(&rcpts);
         }
     }
 
@@ -344,7 +368,12 @@ impl Engine {
                 self.paths.sent_log().display()
             )));
         }
-        let earlier: Vec<OutboxEntry> = outbox.find(mid);
+        // Read again under the lock, which a flush that just changed it held.
+        let earlier: Vec<OutboxEntry> = if _lock.is_some() {
+            outbox.find(mid)
+        } else {
+            earlier
+        };
         // Recipients an earlier attempt already reached (a 452 split) do not get it twice.
         let already: Vec<String> = earlier
             .iter()
@@ -470,14 +499,27 @@ impl Engine {
         uncertain: bool,
         raw: &[u8],
     ) {
+        self.log_delivery(subject, r, uncertain, raw);
+        if !self.defer_history {
+            self.record_reached();
+        }
+    }
+
+    /// The sent log's line for a delivery; its recipients wait for `record_reached`
+    /// (a caller delivering many messages writes the history once for all of them).
+    pub(crate) fn log_delivery(&self, subject: &str, r: &SendReport, uncertain: bool, raw: &[u8]) {
         if let Err(e) = self
             .sent_log()
             .append(&now_rfc3339(), subject, uncertain, r)
         {
             tracing::error!(path = %self.paths.sent_log().display(), error = %e, "could not append to the sent log");
         }
-        self.record_recipients(raw, &r.recipients);
         tracing::info!(message_id = %r.message_id, transport = %r.transport, bytes = r.bytes, "sent");
+        let rcpts = crate::contacts::history::recipients_of(raw, &r.recipients);
+        match self.reached.lock() {
+            Ok(mut v) => v.extend(rcpts),
+            Err(p) => p.into_inner().extend(rcpts),
+        }
     }
 }
 

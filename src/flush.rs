@@ -15,7 +15,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::engine::{Engine, SendReport};
+use crate::outbox::journal::{Journal, Mark};
 use crate::outbox::{now_rfc3339, Damaged, Outbox, OutboxEntry};
+
+/// Draft ids by Message-ID (`Drafts::by_message_id`).
+type DraftIndex = HashMap<String, Vec<String>>;
 
 /// How long a flush waits for another one to finish before giving up.
 const WAIT_FOR_OTHER_FLUSH: Duration = Duration::from_secs(15 * 60);
@@ -91,6 +95,12 @@ impl Engine {
                 wait.as_secs()
             ));
         };
+        let journal = outbox.open_journal().map_err(|e| {
+            format!(
+                "cannot open the outbox journal in {}: {e}",
+                outbox.dir.display()
+            )
+        })?;
         let listing = outbox.scan();
         let delivered = self.sent_log().delivered_ids();
         let mut newest: HashMap<&str, &str> = HashMap::new();
@@ -99,6 +109,7 @@ impl Engine {
             newest.insert(&e.meta.message_id, &e.name);
         }
         let mut out = Vec::new();
+        let drafts = self.drafts().by_message_id();
         for entry in &listing.entries {
             let mid = entry.meta.message_id.as_str();
             let outcome = |status: FlushStatus| FlushOutcome {
@@ -108,14 +119,14 @@ impl Engine {
                 status,
             };
             if delivered.contains(mid) {
-                self.drop_entry(&outbox, entry);
+                self.drop_entry(&outbox, entry, &drafts);
                 out.push(outcome(FlushStatus::Removed {
                     reason: "already delivered (it is in the sent log)".into(),
                 }));
                 continue;
             }
             if newest.get(mid) != Some(&entry.name.as_str()) {
-                self.drop_entry(&outbox, entry);
+                self.drop_entry(&outbox, entry, &drafts);
                 out.push(outcome(FlushStatus::Removed {
                     reason: "replaced by a newer copy of the same message".into(),
                 }));
@@ -130,7 +141,16 @@ impl Engine {
                 }));
                 continue;
             }
-            out.push(outcome(self.flush_one(&outbox, entry).await));
+            out.push(outcome(
+                self.flush_one(&outbox, &journal, entry, &drafts).await,
+            ));
+        }
+        // The recipients of what it delivered go to the history in one write, rather
+        // than a read and rewrite of the whole history per message.
+        self.record_reached();
+        // What it names is settled: delivered and gone, or on record in its .json.
+        if let Err(e) = journal.remove() {
+            tracing::warn!(error = %e, "could not clear the outbox journal");
         }
         out.extend(listing.damaged.iter().map(|d: &Damaged| FlushOutcome {
             name: d.name.clone(),
@@ -143,17 +163,23 @@ impl Engine {
         Ok(out)
     }
 
-    fn drop_entry(&self, outbox: &Outbox, entry: &OutboxEntry) {
+    fn drop_entry(&self, outbox: &Outbox, entry: &OutboxEntry, drafts: &DraftIndex) {
         if let Err(e) = outbox.remove(entry) {
             tracing::warn!(entry = %entry.name, error = %e, "could not remove a delivered outbox entry");
         }
-        self.drafts().retire(&entry.meta.message_id);
+        self.drafts().retire_from(drafts, &entry.meta.message_id);
         if let Some(d) = &entry.meta.draft {
             crate::reply::staged::release(&self.paths, d);
         }
     }
 
-    async fn flush_one(&self, outbox: &Outbox, entry: &OutboxEntry) -> FlushStatus {
+    async fn flush_one(
+        &self,
+        outbox: &Outbox,
+        journal: &Journal,
+        entry: &OutboxEntry,
+        drafts: &DraftIndex,
+    ) -> FlushStatus {
         let mut meta = entry.meta.clone();
         let kept = |meta: &crate::outbox::OutboxMeta, error: String| FlushStatus::Kept {
             state: meta.state(),
@@ -164,31 +190,41 @@ impl Engine {
             Err(e) => return kept(&meta, e),
         };
         // Left marked by a flush that died while handing it over: it may have arrived.
+        // Said in the .json at once: this flush's own marks replace the journal's.
         if meta.interrupted_send_may_have_arrived() {
             meta.uncertain = true;
+            meta.sending = None;
+            meta.submitted = None;
+            if let Err(e) = outbox.update(entry, &meta) {
+                return kept(
+                    &meta,
+                    format!("cannot update {}: {e}", entry.json.display()),
+                );
+            }
         }
-        meta.sending = Some(now_rfc3339());
+        meta.sending = None;
         meta.submitted = None;
-        if let Err(e) = outbox.update(entry, &meta) {
-            return kept(
-                &meta,
-                format!("cannot update {}: {e}", entry.json.display()),
-            );
+        let mark = Mark {
+            entry: entry.name.clone(),
+            sending: Some(now_rfc3339()),
+            submitted: None,
+        };
+        if let Err(e) = journal.mark(&mark) {
+            return kept(&meta, format!("cannot mark {} as sending: {e}", entry.name));
         }
         // The moment the last byte is out, say so on disk: a flush killed from here on
         // leaves a message that may have arrived; one killed before, one that did not.
-        let marked = meta.clone();
         let on_progress = move |p: crate::transport::Progress| {
             if p == crate::transport::Progress::Submitted {
-                let mut m = marked.clone();
-                m.submitted = Some(now_rfc3339());
-                if let Err(e) = outbox.update(entry, &m) {
+                let submitted = Mark {
+                    submitted: Some(now_rfc3339()),
+                    ..mark.clone()
+                };
+                if let Err(e) = journal.mark(&submitted) {
                     tracing::warn!(entry = %entry.name, error = %e, "could not mark the message as handed over");
                 }
             }
         };
-        meta.sending = None;
-        meta.submitted = None;
         let sent = match self.transport_config(Some(&meta.transport)) {
             Err(e) => Err(crate::transport::TransportError::user(
                 crate::transport::Stage::Config,
@@ -221,8 +257,8 @@ impl Engine {
                 };
                 // On record first: should removing the entry fail or be cut short, the
                 // next flush sees it delivered and does not send it again.
-                self.record_delivery(&meta.subject, &report, meta.uncertain, &raw);
-                self.drop_entry(outbox, entry);
+                self.log_delivery(&meta.subject, &report, meta.uncertain, &raw);
+                self.drop_entry(outbox, entry, drafts);
                 let identity = meta.draft.as_ref().and_then(|d| d.identity.as_deref());
                 let mut report = report;
                 report.copy = self
@@ -242,8 +278,18 @@ impl Engine {
                 meta.uncertain |= e.uncertain;
                 meta.envelope.to.retain(|a| !e.delivered.contains(a));
                 meta.delivered_to.extend(e.delivered.iter().cloned());
-                if let Err(w) = outbox.update(entry, &meta) {
-                    tracing::error!(entry = %entry.name, error = %w, "could not record the failed attempt");
+                // The attempt on record first: should the process die in between, the
+                // journal's mark makes the next flush take it for one that may have
+                // arrived, which is the safe mistake.
+                match outbox.update(entry, &meta) {
+                    Ok(()) => {
+                        if let Err(w) = journal.clear() {
+                            tracing::warn!(entry = %entry.name, error = %w, "could not clear the outbox journal");
+                        }
+                    }
+                    Err(w) => {
+                        tracing::error!(entry = %entry.name, error = %w, "could not record the failed attempt")
+                    }
                 }
                 kept(&meta, e.to_string())
             }

@@ -6,6 +6,8 @@
 //! replaces its entry. Entries that cannot be read are still listed, with what is wrong,
 //! and nothing removes them but `outbox rm`.
 
+pub mod journal;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -103,12 +105,30 @@ pub fn now_rfc3339() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
-fn new_name() -> String {
+fn new_name(message_id: &str) -> String {
     // Names sort in queue order, so the stamp is UTC (local time steps back an hour each
     // autumn) down to microseconds (messages queued within one second keep their order).
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%6fZ");
     let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("{stamp}-{}", &id[..8])
+    format!("{stamp}-{}{}", id_tag(message_id), &id[..4])
+}
+
+/// Eight hex digits of the Message-ID's hash, in the entry's name: finding a message's
+/// entries reads only theirs, not every entry's metadata (a send does that twice, and an
+/// outbox of thousands would make each send read thousands of files).
+fn id_tag(message_id: &str) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(message_id.as_bytes());
+    h[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the entry `name` may hold `tag`'s message: a name from before the tags (eight
+/// random digits) may hold any.
+fn may_hold(name: &str, tag: &str) -> bool {
+    match name.rsplit_once('-') {
+        Some((_, suffix)) if suffix.len() == 12 => suffix.starts_with(tag),
+        _ => true,
+    }
 }
 
 fn read_meta(path: &Path) -> Result<OutboxMeta, String> {
@@ -139,9 +159,10 @@ impl Outbox {
             meta.created = o.meta.created.clone();
             meta.attempts = meta.attempts.max(o.meta.attempts + 1);
         }
-        let name = new_name();
+        let name = new_name(&meta.message_id);
         let eml = self.dir.join(format!("{name}.eml"));
-        write_private(&eml, raw)?;
+        // One directory sync, after the .json, makes both names durable.
+        crate::paths::write_private_name_pending(&eml, raw)?;
         if let Err(e) = self.write_meta(&self.dir.join(format!("{name}.json")), &meta) {
             let _ = std::fs::remove_file(&eml);
             return Err(e);
@@ -168,9 +189,28 @@ impl Outbox {
         crate::paths::write_atomic_unsynced(&entry.json, &json)
     }
 
+    /// For a flush that holds the lock: the marks a flush that died left in the journal
+    /// go into the entry's .json (so they outlive the next flush's own marks), and the
+    /// journal is opened for this flush's.
+    pub fn open_journal(&self) -> std::io::Result<journal::Journal> {
+        let j = journal::Journal::open(&self.dir)?;
+        if let Some(mark) = journal::read(&self.dir) {
+            if let Some(e) = self.list().into_iter().find(|e| e.name == mark.entry) {
+                self.update(&e, &e.meta)?;
+            }
+            j.clear()?;
+        }
+        Ok(j)
+    }
+
     /// Every entry, damaged ones apart, in queue order.
     pub fn scan(&self) -> Listing {
         crate::paths::clean_stale_temps(&self.dir);
+        self.scan_where(|_| true)
+    }
+
+    /// `scan` of the entries whose name passes `wanted`; the others are not read.
+    fn scan_where(&self, wanted: impl Fn(&str) -> bool) -> Listing {
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
             return Listing::default();
         };
@@ -191,7 +231,8 @@ impl Outbox {
             }
         }
         let mut out = Listing::default();
-        for (name, (has_eml, has_json)) in names {
+        let mark = journal::read(&self.dir);
+        for (name, (has_eml, has_json)) in names.into_iter().filter(|(n, _)| wanted(n)) {
             let eml = self.dir.join(format!("{name}.eml"));
             let json = self.dir.join(format!("{name}.json"));
             let damaged = |problem: String| Damaged {
@@ -212,12 +253,18 @@ impl Outbox {
                     out.damaged
                         .push(damaged("the message itself (.eml) is missing".into()));
                 }
-                Ok(meta) => out.entries.push(OutboxEntry {
-                    name,
-                    eml,
-                    json,
-                    meta,
-                }),
+                Ok(mut meta) => {
+                    if let Some(m) = mark.as_ref().filter(|m| m.entry == name) {
+                        meta.sending = m.sending.clone().or(meta.sending);
+                        meta.submitted = m.submitted.clone().or(meta.submitted);
+                    }
+                    out.entries.push(OutboxEntry {
+                        name,
+                        eml,
+                        json,
+                        meta,
+                    })
+                }
             }
         }
         out
@@ -230,7 +277,9 @@ impl Outbox {
 
     /// Entries holding this Message-ID (one, unless a crash interrupted a replacement).
     pub fn find(&self, message_id: &str) -> Vec<OutboxEntry> {
-        self.list()
+        let tag = id_tag(message_id);
+        self.scan_where(|name| may_hold(name, &tag))
+            .entries
             .into_iter()
             .filter(|e| e.meta.message_id == message_id)
             .collect()
@@ -353,6 +402,29 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(m[0].meta.attempts, 2);
+    }
+
+    #[test]
+    fn find_reads_only_entries_that_may_hold_the_message() {
+        let d = tempfile::tempdir().unwrap();
+        let ob = Outbox::new(d.path().to_path_buf());
+        ob.put(b"a", &meta("<a@x>")).unwrap();
+        ob.put(b"b", &meta("<b@x>")).unwrap();
+        // An entry from before the tags, and one whose tag claims another message while
+        // its metadata is damaged: the first is read, the second never is.
+        let legacy = "20250101T000000000000Z-0123abcd";
+        std::fs::write(d.path().join(format!("{legacy}.eml")), b"c").unwrap();
+        let json = serde_json::to_vec(&meta("<a@x>")).unwrap();
+        std::fs::write(d.path().join(format!("{legacy}.json")), json).unwrap();
+        let other = format!("20250101T000000000001Z-{}0000", id_tag("<zzz@x>"));
+        std::fs::write(d.path().join(format!("{other}.eml")), b"d").unwrap();
+        std::fs::write(d.path().join(format!("{other}.json")), b"{damaged").unwrap();
+        let found: Vec<String> = ob.find("<a@x>").into_iter().map(|e| e.name).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0], legacy);
+        assert!(may_hold(&found[1], &id_tag("<a@x>")));
+        assert_eq!(ob.find("<b@x>").len(), 1);
+        assert_eq!(ob.scan().damaged.len(), 1);
     }
 
     #[test]

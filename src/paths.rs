@@ -71,17 +71,27 @@ pub fn expand_tilde(p: &str) -> PathBuf {
 /// from creation and missing directories are made 0700, whatever the umask: everything
 /// missive writes this way (drafts, outbox, sent copies) is someone's private mail.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_as(path, bytes, true)
+    write_atomic_as(path, bytes, Durable::FileAndName)
+}
+
+/// How much of a write waits for the disk.
+#[derive(Clone, Copy, PartialEq)]
+enum Durable {
+    Not,
+    /// The file's bytes; its name only once the caller syncs the directory (a later
+    /// `write_private` in the same directory does).
+    File,
+    FileAndName,
 }
 
 /// `write_atomic` for state that is only worth keeping across a crash of the process,
 /// not a power cut (marks a flush leaves on an entry while it sends): the rename still
 /// makes it all or nothing, but nothing waits for the disk.
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_as(path, bytes, false)
+    write_atomic_as(path, bytes, Durable::Not)
 }
 
-fn write_atomic_as(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+fn write_atomic_as(path: &Path, bytes: &[u8], durable: Durable) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -98,9 +108,13 @@ fn write_atomic_as(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()>
         .create_new(true)
         .mode(0o600)
         .open(&tmp)?;
-    let res = f
-        .write_all(bytes)
-        .and_then(|_| if sync { f.sync_all() } else { Ok(()) });
+    let res = f.write_all(bytes).and_then(|_| {
+        if durable == Durable::Not {
+            Ok(())
+        } else {
+            f.sync_all()
+        }
+    });
     drop(f);
     if let Err(e) = res.and_then(|_| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
@@ -109,7 +123,7 @@ fn write_atomic_as(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()>
     // The rename is durable only once the directory is: without this a power cut can
     // lose a message the relay already answered 250 for. Best effort: some filesystems
     // refuse fsync on a directory, and the file's own data is already on disk.
-    if sync {
+    if durable == Durable::FileAndName {
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
@@ -194,6 +208,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
     write_atomic(path, bytes)
+}
+
+/// `write_private` whose file is on disk but whose name is not until the directory is
+/// synced: for the first of two files written together, the second's sync covers both.
+pub fn write_private_name_pending(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    write_atomic_as(path, bytes, Durable::File)
+}
+
+/// `write_private` without waiting for the disk (see `write_atomic_unsynced`).
+pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    write_atomic_unsynced(path, bytes)
 }
 
 /// A temporary file untouched for this long belongs to a writer that died (a live writer

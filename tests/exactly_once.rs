@@ -319,6 +319,60 @@ fn kill_9_during_flush_leaves_no_stale_lock() {
     assert_eq!(server.received().len(), 1);
 }
 
+/// A flush killed after the last byte went out leaves its mark in the journal; a later
+/// flush that cannot deliver keeps the message uncertain (the mark outlives that flush's
+/// own), and the delivery that finally happens is on record as possibly a second one.
+#[test]
+fn the_uncertain_mark_of_a_killed_flush_survives_a_failed_flush() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).stall_after_data(1), None);
+    let env = Env::new();
+    queue(&env, 2, "marked");
+    env.write_config(
+        &SmtpCfg::new(server.port, Mode::Plain, None)
+            .line("timeout = 60")
+            .toml(),
+    );
+    let mut flush = env
+        .std_cmd()
+        .args(["outbox", "flush"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.transactions().iter().any(|t| t == "stall") {
+        assert!(Instant::now() < deadline, "the flush never reached DATA");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    flush.kill().unwrap();
+    flush.wait().unwrap();
+    let states = |env: &Env| -> Vec<String> {
+        let list = env.run(["outbox", "list", "--json"]).json();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["state"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(states(&env)[0], "uncertain");
+    // The server is unreachable: both stay, the first still uncertain.
+    env.write_config(&SmtpCfg::new(common::dead_port(), Mode::Plain, None).toml());
+    env.run(["outbox", "flush"]).expect_code(1);
+    let after = states(&env);
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0], "uncertain", "{after:?}");
+    assert_ne!(after[1], "uncertain", "{after:?}");
+    env.write_config(&SmtpCfg::new(server.port, Mode::Plain, None).toml());
+    env.run(["outbox", "flush"]).expect_code(0);
+    assert!(env.outbox().is_empty());
+    let log = std::fs::read_to_string(env.data_home.join("missive/sent.log")).unwrap();
+    let flags: Vec<bool> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["uncertain"] == true)
+        .collect();
+    assert_eq!(flags, [true, false], "{log}");
+}
+
 /// Bullet 6: damaged entries are listed with the damage and left alone by flush; a crash's
 /// temporary files are cleaned up.
 #[test]

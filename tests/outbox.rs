@@ -323,8 +323,8 @@ fn flush_keeps_the_queue_order() {
     assert_eq!(connections.len(), 1, "one connection for the whole flush");
 }
 
-/// A kept connection the server has closed is noticed (RSET fails) and replaced: every
-/// message still goes exactly once.
+/// A kept connection the server has closed is noticed (MAIL FROM fails before anything
+/// was handed over) and replaced: every message still goes exactly once.
 #[test]
 fn flush_reconnects_when_the_server_drops_a_kept_connection() {
     let env = Env::new();

@@ -116,7 +116,10 @@ impl History {
         }
         let bytes =
             serde_json::to_vec(&File { recipients: list }).map_err(std::io::Error::other)?;
-        crate::paths::write_private(&self.path, &bytes)
+        // Whom mail went to is a convenience for completion, not a record anything
+        // depends on: a power cut may cost the last few counts, never a message, and
+        // nothing waits for the disk after each delivery.
+        crate::paths::write_private_unsynced(&self.path, &bytes)
     }
 }
 

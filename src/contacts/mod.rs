@@ -133,6 +133,15 @@ pub struct Book {
     items: Vec<Contact>,
     /// What each item is matched on: nick, name and address.
     hay: Vec<Utf32String>,
+    /// Every item's address, lowercased: an address book's answer for one of them is
+    /// not listed twice.
+    known: std::collections::HashSet<String>,
+}
+
+thread_local! {
+    // A matcher owns a scoring matrix of about 100 KB: allocating one per keystroke
+    // costs more than matching a thousand contacts.
+    static MATCHER: std::cell::RefCell<Matcher> = std::cell::RefCell::new(Matcher::new(Config::DEFAULT));
 }
 
 impl Book {
@@ -172,7 +181,8 @@ impl Book {
             }
         }
         let hay = items.iter().map(haystack).collect();
-        Book { items, hay }
+        let known = by_addr.into_keys().collect();
+        Book { items, hay, known }
     }
 
     pub fn len(&self) -> usize {
@@ -187,7 +197,24 @@ impl Book {
     /// address book's answer; an address already known keeps its local entry), best
     /// first. An empty query lists by use alone.
     pub fn search(&self, query: &str, extra: &[Contact], limit: usize, now: i64) -> Vec<Contact> {
-        let mut matcher = Matcher::new(Config::DEFAULT);
+        MATCHER.with(|m| match m.try_borrow_mut() {
+            Ok(mut matcher) => self.search_with(&mut matcher, query, extra, limit, now),
+            // Only reachable if a search ran inside a search; a fresh matcher is correct.
+            Err(_) => {
+                let mut matcher = Matcher::new(Config::DEFAULT);
+                self.search_with(&mut matcher, query, extra, limit, now)
+            }
+        })
+    }
+
+    fn search_with(
+        &self,
+        matcher: &mut Matcher,
+        query: &str,
+        extra: &[Contact],
+        limit: usize,
+        now: i64,
+    ) -> Vec<Contact> {
         let pattern = Pattern::new(
             query.trim(),
             CaseMatching::Ignore,
@@ -200,21 +227,16 @@ impl Book {
             let fuzzy = if empty {
                 Some(0)
             } else {
-                pattern.score(h.slice(..), &mut matcher)
+                pattern.score(h.slice(..), matcher)
             };
             if let Some(s) = fuzzy {
                 scored.push((rank(s, c, now), c));
             }
         }
-        let known: std::collections::HashSet<String> = self
-            .items
-            .iter()
-            .map(|c| c.address.to_lowercase())
-            .collect();
         let mut seen = std::collections::HashSet::new();
         for c in extra {
             let key = c.address.to_lowercase();
-            if known.contains(&key) || !seen.insert(key) {
+            if self.known.contains(&key) || !seen.insert(key) {
                 continue;
             }
             let h = haystack(c);
@@ -223,7 +245,7 @@ impl Book {
             let s = if empty {
                 0
             } else {
-                pattern.score(h.slice(..), &mut matcher).unwrap_or(0)
+                pattern.score(h.slice(..), matcher).unwrap_or(0)
             };
             scored.push((rank(s, c, now), c));
         }

@@ -97,9 +97,8 @@ impl Engine {
 
     /// Count a delivery in the recipient history; a failure is logged, never fatal (the
     /// message is already delivered).
-    pub(crate) fn record_recipients(&self, raw: &[u8], envelope: &[String]) {
-        let rcpts = contacts::history::recipients_of(raw, envelope);
-        if let Err(e) = self.history().record(&rcpts, contacts::now()) {
+    pub(crate) fn record_recipients(&self, rcpts: &[(String, Option<String>)]) {
+        if let Err(e) = self.history().record(rcpts, contacts::now()) {
             tracing::warn!(path = %self.history().path().display(), error = %e, "could not update the recipient history");
         }
     }

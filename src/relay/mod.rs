@@ -188,7 +188,9 @@ fn say(msg: impl std::fmt::Display) {
 }
 
 /// Run the relay until SIGTERM or SIGINT; the exit code.
-pub async fn run(engine: Engine, args: RelayArgs) -> i32 {
+pub async fn run(mut engine: Engine, args: RelayArgs) -> i32 {
+    // Written by the retry loop every second and on the way out (see retry.rs).
+    engine.defer_history();
     let cfg = engine.config.relay.clone();
     let listen = args
         .listen
@@ -323,6 +325,7 @@ pub async fn run(engine: Engine, args: RelayArgs) -> i32 {
     ));
     while sessions.join_next().await.is_some() {}
     let _ = retry.await;
+    relay.engine.record_reached();
     relay.engine.close_transports().await;
     say("stopped");
     EXIT_OK

@@ -46,6 +46,11 @@ const CHUNK: usize = 256 * 1024;
 
 /// lettre applies its timeout to connecting only; every later step gets one here, so a
 /// server that stalls mid-conversation fails the send instead of hanging it.
+fn parse_address(a: &str) -> Result<Address, TransportError> {
+    a.parse::<Address>()
+        .map_err(|e| TransportError::new(Stage::Send, false, format!("address {a:?}: {e}")))
+}
+
 async fn timed<T>(
     stage: Stage,
     limit: Duration,
@@ -346,11 +351,47 @@ impl SmtpTransport {
         raw: &[u8],
         progress: ProgressFn<'_>,
     ) -> Result<Response, TransportError> {
-        let mut conn = self.session(progress).await?;
+        let reuse::Session {
+            mut conn,
+            unchecked,
+        } = self.session(progress).await?;
+        let mut mail_sent = false;
+        if unchecked {
+            let mail = match self.mail_command(&conn, envelope, raw) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.keep(conn).await;
+                    return Err(e);
+                }
+            };
+            match self.send_mail(&mut conn, mail).await {
+                Ok(()) => mail_sent = true,
+                // Nothing was handed over: a session the server dropped while it was
+                // kept. The message goes on a new one.
+                Err(e) if e.code.is_none() || e.code == Some(421) => {
+                    tracing::debug!(transport = %self.name, error = %e, "kept session went stale; reconnecting");
+                    tokio::spawn(close(conn, false));
+                    conn = self.fresh_session(progress).await?.conn;
+                }
+                Err(e) => {
+                    close(conn, false).await;
+                    return Err(e);
+                }
+            }
+        }
         let mut delivered: Vec<String> = Vec::new();
         let mut todo = envelope.clone();
         let res = loop {
-            match self.deliver(&mut conn, &todo, raw, progress).await {
+            let r = self
+                .deliver(
+                    &mut conn,
+                    &todo,
+                    raw,
+                    std::mem::take(&mut mail_sent),
+                    progress,
+                )
+                .await;
+            match r {
                 Ok((r, deferred)) => {
                     delivered.extend(todo.to.iter().filter(|a| !deferred.contains(a)).cloned());
                     if deferred.is_empty() {
@@ -376,22 +417,20 @@ impl SmtpTransport {
         res
     }
 
-    async fn deliver(
+    fn send_err(&self, e: lettre::transport::smtp::Error) -> TransportError {
+        let mut t = classify(self.cfg.security, Stage::Send, &e);
+        t.stage = Stage::Send;
+        t
+    }
+
+    /// MAIL FROM for this envelope, with the parameters the message needs; refused here
+    /// when the server lacks an extension the message cannot go without.
+    fn mail_command(
         &self,
-        conn: &mut AsyncSmtpConnection,
+        conn: &AsyncSmtpConnection,
         envelope: &Envelope,
         raw: &[u8],
-        progress: ProgressFn<'_>,
-    ) -> Result<(Response, Vec<String>), TransportError> {
-        let send_err = |e: lettre::transport::smtp::Error| {
-            let mut t = classify(self.cfg.security, Stage::Send, &e);
-            t.stage = Stage::Send;
-            t
-        };
-        let parse = |a: &str| {
-            a.parse::<Address>()
-                .map_err(|e| TransportError::new(Stage::Send, false, format!("address {a:?}: {e}")))
-        };
+    ) -> Result<Mail, TransportError> {
         let mut params = Vec::new();
         if !raw.is_ascii() {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
@@ -427,18 +466,40 @@ impl SmtpTransport {
             }
             params.push(MailParameter::SmtpUtfEight);
         }
-        let limit = self.timeout();
-        let from = parse(&envelope.from)?;
-        timed(Stage::Send, limit, "MAIL FROM", async {
-            conn.command(Mail::new(Some(from), params))
-                .await
-                .map_err(send_err)
+        Ok(Mail::new(Some(parse_address(&envelope.from)?), params))
+    }
+
+    async fn send_mail(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        mail: Mail,
+    ) -> Result<(), TransportError> {
+        timed(Stage::Send, self.timeout(), "MAIL FROM", async {
+            conn.command(mail).await.map_err(|e| self.send_err(e))
         })
-        .await?;
+        .await
+        .map(drop)
+    }
+
+    /// One transaction on `conn`; `mail_sent`: its MAIL FROM was already accepted.
+    async fn deliver(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        envelope: &Envelope,
+        raw: &[u8],
+        mail_sent: bool,
+        progress: ProgressFn<'_>,
+    ) -> Result<(Response, Vec<String>), TransportError> {
+        let send_err = |e| self.send_err(e);
+        let limit = self.timeout();
+        if !mail_sent {
+            let mail = self.mail_command(conn, envelope, raw)?;
+            self.send_mail(conn, mail).await?;
+        }
         let mut accepted = 0usize;
         let mut deferred: Vec<String> = Vec::new();
         for (i, rcpt) in envelope.to.iter().enumerate() {
-            let addr = parse(rcpt)?;
+            let addr = parse_address(rcpt)?;
             let r = timed(Stage::Send, limit, "RCPT TO", async {
                 conn.command(Rcpt::new(addr, vec![])).await.map_err(|e| {
                     let mut t = send_err(e);

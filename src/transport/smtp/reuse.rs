@@ -1,5 +1,6 @@
 //! One connection for consecutive messages: the session of the last delivery is kept,
-//! checked with RSET before the next one, and closed when it is old or the transport is.
+//! used at once for the next message or checked with RSET when it idled, and closed when
+//! it is old or the transport is.
 
 use std::time::{Duration, Instant};
 
@@ -26,15 +27,35 @@ pub(super) async fn close(mut conn: AsyncSmtpConnection, ok: bool) {
     }
 }
 
+/// A session that delivered this recently is used as it is, without the RSET round
+/// trip (a completed transaction leaves the server's state clear, RFC 5321 §4.1.1.4):
+/// if the server dropped it meanwhile, MAIL FROM fails before anything was handed over
+/// and the message goes on a new connection.
+const FRESH: Duration = Duration::from_secs(2);
+
+/// A session for the next transaction.
+pub(super) struct Session {
+    pub conn: AsyncSmtpConnection,
+    /// Kept from the last delivery and not checked since: a failure before the message
+    /// was handed over means it went stale, not that the message is refused.
+    pub unchecked: bool,
+}
+
 impl SmtpTransport {
-    /// The kept session, if it is recent and still answers RSET (which also clears any
-    /// transaction state); else a new one.
+    /// The kept session, if it is recent and (unless it delivered a moment ago) still
+    /// answers RSET; else a new one.
     pub(super) async fn session(
         &self,
         progress: ProgressFn<'_>,
-    ) -> Result<AsyncSmtpConnection, TransportError> {
+    ) -> Result<Session, TransportError> {
         let kept = self.idle.lock().await.take();
         if let Some((mut conn, since)) = kept {
+            if since.elapsed() < FRESH && !conn.has_broken() {
+                return Ok(Session {
+                    conn,
+                    unchecked: true,
+                });
+            }
             if since.elapsed() < IDLE_REUSE && !conn.has_broken() {
                 let limit = self.timeout().min(Duration::from_secs(5));
                 let rset = tokio::time::timeout(
@@ -43,7 +64,10 @@ impl SmtpTransport {
                 )
                 .await;
                 if matches!(rset, Ok(Ok(_))) {
-                    return Ok(conn);
+                    return Ok(Session {
+                        conn,
+                        unchecked: false,
+                    });
                 }
                 tracing::debug!(transport = %self.name, "kept session did not answer RSET; reconnecting");
                 tokio::spawn(close(conn, false));
@@ -51,7 +75,17 @@ impl SmtpTransport {
                 tokio::spawn(close(conn, true));
             }
         }
-        Ok(self.open(progress).await?.0)
+        self.fresh_session(progress).await
+    }
+
+    pub(super) async fn fresh_session(
+        &self,
+        progress: ProgressFn<'_>,
+    ) -> Result<Session, TransportError> {
+        Ok(Session {
+            conn: self.open(progress).await?.0,
+            unchecked: false,
+        })
     }
 
     /// Keep a session that just delivered for the next message; one is enough.
