@@ -208,3 +208,36 @@ fn reply_to_is_a_field() {
     app.load_draft(&d);
     assert_eq!(app.field_text(Pane::ReplyTo), "c@example.com");
 }
+
+/// A click on a suggestion takes it, as Enter would.
+#[test]
+fn a_click_on_a_suggestion_accepts_it() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app_on(engine());
+    typ(&mut app, "a");
+    let items = shown(&app);
+    assert!(items.len() >= 2, "{items:?}");
+    let want = items[1].clone();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| missive::ui::view::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let row_text =
+        |y: u16| -> String { (0..80).map(|x| buf[(x, y)].symbol().to_string()).collect() };
+    let (row, col) = (0..24u16)
+        .find_map(|y| {
+            let t = row_text(y);
+            let name = want.split(" <").next().unwrap();
+            t.find(name).map(|i| (y, t[..i].chars().count() as u16))
+        })
+        .unwrap_or_else(|| panic!("{want} is not on screen"));
+    let click = |column: u16, row: u16| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.handle_mouse(click(col, row));
+    assert_eq!(app.field_text(Pane::To), format!("{want}, "));
+    assert_eq!(app.focus, Pane::To);
+    assert!(shown(&app).is_empty(), "the list closed");
+}

@@ -119,6 +119,25 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     }
 }
 
+/// The input part of the field whose suggestion list is shown, and the list.
+pub fn suggestions_field<'a>(
+    app: &'a App,
+    a: &Areas,
+) -> Option<(Rect, &'a crate::ui::complete::Suggestions)> {
+    let (rect, s) = FIELDS
+        .iter()
+        .zip(a.fields)
+        .find_map(|(p, r)| app.completion.visible(*p).map(|s| (r, s)))
+        .filter(|_| app.popups.is_empty())?;
+    let input = Rect::new(
+        rect.x + LABEL_W,
+        rect.y,
+        rect.width.saturating_sub(LABEL_W),
+        1,
+    );
+    Some((input, s))
+}
+
 /// Draw the whole composer and its popups.
 pub fn draw(frame: &mut Frame, app: &App) {
     frame.render_widget(app, frame.area());
@@ -141,18 +160,7 @@ impl Widget for &App {
         render_attachments(app, a.attachments, buf);
         render_status(app, a.status, buf);
         render_footer(a.footer, buf);
-        if let Some((rect, s)) = FIELDS
-            .iter()
-            .zip(a.fields)
-            .find_map(|(p, r)| app.completion.visible(*p).map(|s| (r, s)))
-            .filter(|_| app.popups.is_empty())
-        {
-            let input = Rect::new(
-                rect.x + LABEL_W,
-                rect.y,
-                rect.width.saturating_sub(LABEL_W),
-                1,
-            );
+        if let Some((input, s)) = suggestions_field(app, &a) {
             super::complete::view::render_list(input, area, s, buf);
         }
         for p in &app.popups {

@@ -133,6 +133,12 @@ impl App {
         if !self.popups.is_empty() {
             return;
         }
+        if m.kind == MouseEventKind::Down(MouseButton::Left)
+            && self.completion_click(m.column, m.row)
+        {
+            self.relayout();
+            return;
+        }
         let layout = crate::ui::view::layout(self.screen, self);
         match m.kind {
             MouseEventKind::Down(MouseButton::Left)

@@ -96,9 +96,30 @@ impl App {
         true
     }
 
+    /// A click on a suggestion accepts it; `true` when the click was on the list.
+    pub(super) fn completion_click(&mut self, column: u16, row: u16) -> bool {
+        let a = crate::ui::view::layout(self.screen, self);
+        let Some((input, s)) = crate::ui::view::suggestions_field(self, &a) else {
+            return false;
+        };
+        let area = view::list_area(input, self.screen, s);
+        if !area.contains(ratatui::layout::Position::new(column, row)) {
+            return false;
+        }
+        // Rows inside the frame, in the order drawn: one a suggestion.
+        let idx = row.checked_sub(area.y + 1).map(usize::from);
+        if let (Some(i), Some(list)) = (idx, self.completion.list.as_mut()) {
+            if i < list.items.len() && row < area.bottom().saturating_sub(1) {
+                list.selected = i;
+                self.accept_suggestion();
+            }
+        }
+        true
+    }
+
     /// Put the chosen contact in place of the entry being typed, and a separator after
     /// it, ready for the next one.
-    fn accept_suggestion(&mut self) {
+    pub(super) fn accept_suggestion(&mut self) {
         let Some(list) = self.completion.list.take() else {
             return;
         };
