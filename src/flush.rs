@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::engine::{Engine, SendReport};
 use crate::outbox::journal::{Journal, Mark};
 use crate::outbox::{now_rfc3339, Damaged, Outbox, OutboxEntry};
+use crate::transport::Stage;
 
 /// Draft ids by Message-ID (`Drafts::by_message_id`).
 type DraftIndex = HashMap<String, Vec<String>>;
@@ -110,6 +111,10 @@ impl Engine {
         }
         let mut out = Vec::new();
         let drafts = self.drafts().by_message_id();
+        // A transport that could not be reached is not tried again in this flush: a
+        // thousand queued messages and a server down cost one connection timeout, not a
+        // thousand (Postfix likewise holds mail for a destination it just found dead).
+        let mut unreachable: HashMap<String, String> = HashMap::new();
         for entry in &listing.entries {
             let mid = entry.meta.message_id.as_str();
             let outcome = |status: FlushStatus| FlushOutcome {
@@ -141,9 +146,18 @@ impl Engine {
                 }));
                 continue;
             }
-            out.push(outcome(
-                self.flush_one(&outbox, &journal, entry, &drafts).await,
-            ));
+            if let Some(error) = unreachable.get(&entry.meta.transport) {
+                out.push(outcome(FlushStatus::Kept {
+                    error: format!("not tried: {error}"),
+                    state: entry.meta.state(),
+                }));
+                continue;
+            }
+            let (status, down) = self.flush_one(&outbox, &journal, entry, &drafts).await;
+            if let (true, FlushStatus::Kept { error, .. }) = (down, &status) {
+                unreachable.insert(entry.meta.transport.clone(), error.clone());
+            }
+            out.push(outcome(status));
         }
         // The recipients of what it delivered go to the history in one write, rather
         // than a read and rewrite of the whole history per message.
@@ -179,7 +193,7 @@ impl Engine {
         journal: &Journal,
         entry: &OutboxEntry,
         drafts: &DraftIndex,
-    ) -> FlushStatus {
+    ) -> (FlushStatus, bool) {
         let mut meta = entry.meta.clone();
         let kept = |meta: &crate::outbox::OutboxMeta, error: String| FlushStatus::Kept {
             state: meta.state(),
@@ -187,7 +201,7 @@ impl Engine {
         };
         let raw = match read_eml(entry) {
             Ok(r) => r,
-            Err(e) => return kept(&meta, e),
+            Err(e) => return (kept(&meta, e), false),
         };
         // Left marked by a flush that died while handing it over: it may have arrived.
         // Said in the .json at once: this flush's own marks replace the journal's.
@@ -196,9 +210,12 @@ impl Engine {
             meta.sending = None;
             meta.submitted = None;
             if let Err(e) = outbox.update(entry, &meta) {
-                return kept(
-                    &meta,
-                    format!("cannot update {}: {e}", entry.json.display()),
+                return (
+                    kept(
+                        &meta,
+                        format!("cannot update {}: {e}", entry.json.display()),
+                    ),
+                    false,
                 );
             }
         }
@@ -210,7 +227,8 @@ impl Engine {
             submitted: None,
         };
         if let Err(e) = journal.mark(&mark) {
-            return kept(&meta, format!("cannot mark {} as sending: {e}", entry.name));
+            let error = format!("cannot mark {} as sending: {e}", entry.name);
+            return (kept(&meta, error), false);
         }
         // The moment the last byte is out, say so on disk: a flush killed from here on
         // leaves a message that may have arrived; one killed before, one that did not.
@@ -265,10 +283,13 @@ impl Engine {
                     .store_copy(identity, &raw, &meta.message_id)
                     .await
                     .map(Box::new);
-                FlushStatus::Sent {
-                    report,
-                    uncertain: meta.uncertain,
-                }
+                (
+                    FlushStatus::Sent {
+                        report,
+                        uncertain: meta.uncertain,
+                    },
+                    false,
+                )
             }
             Err(e) => {
                 meta.attempts = meta.attempts.saturating_add(1);
@@ -291,7 +312,7 @@ impl Engine {
                         tracing::error!(entry = %entry.name, error = %w, "could not record the failed attempt")
                     }
                 }
-                kept(&meta, e.to_string())
+                (kept(&meta, e.to_string()), e.stage == Stage::Connect)
             }
         }
     }
