@@ -574,3 +574,75 @@ fn files_named_by_the_config_never_block_or_grow() {
         }
     }
 }
+
+/// A server that speaks TLS properly, then sends an endless `220-` greeting inside it:
+/// bounded in `check` (whose TLS probe reads the greeting too) and in `send`.
+#[test]
+fn endless_greeting_after_tls_is_bounded() {
+    const SERVER: &str = r#"
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(8)
+print("READY %d" % l.getsockname()[1], flush=True)
+def serve(c):
+    try:
+        s = ctx.wrap_socket(c, server_side=True)
+        s.sendall(b"220-hi\r\n")
+        while True:
+            s.sendall(b"220-more and more and more\r\n" * 64)
+    except Exception:
+        pass
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"#;
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let certs = Certs::new();
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", SERVER])
+        .arg(&certs.leaf_cert)
+        .arg(&certs.leaf_key)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    let _server = Killed(child);
+    let port: u16 = ready
+        .trim()
+        .strip_prefix("READY ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"tls\"\nca_file = {:?}\ntimeout = 5\n",
+        certs.ca.to_str().unwrap()
+    ));
+    for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
+        let t = Instant::now();
+        let run = run_limited(&env, &args.iter().map(OsStr::new).collect::<Vec<_>>());
+        assert!(t.elapsed() < Duration::from_secs(15), "{args:?}");
+        run.expect_code(1);
+        assert!(
+            !run.stderr().contains("certificate")
+                && (run.stderr().contains("not an SMTP server?")
+                    || run.stderr().contains("too long")),
+            "{}",
+            run.describe()
+        );
+    }
+}

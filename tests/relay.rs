@@ -433,3 +433,77 @@ print(json.dumps(out))
     assert_eq!(server.received().len(), 1);
     assert_eq!(relay.logs(1)[0]["result"], "sent");
 }
+
+/// Hostile or broken clients get an answer and change nothing: an endless line, binary
+/// garbage, a SIZE beyond the limit, a message cut off mid-DATA. Meanwhile and after, a
+/// well-behaved client's message goes through, once.
+#[test]
+fn hostile_clients_are_answered_and_change_nothing() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain), None);
+    let env = env_for(server.port, "");
+    let relay = Relay::start(&env, &["--listen", "127.0.0.1:0"]);
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        let w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let mut greeting = String::new();
+        r.read_line(&mut greeting).unwrap();
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        (w, r)
+    };
+    let reply = |r: &mut BufReader<TcpStream>| {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        l
+    };
+
+    // A 1 MiB line with no end: refused as too long, and the session still answers.
+    let (mut w, mut r) = connect();
+    w.write_all(&vec![b'A'; 1 << 20]).unwrap();
+    w.write_all(b"\r\nNOOP\r\n").unwrap();
+    let mut l = reply(&mut r);
+    while !l.starts_with("250 ") {
+        assert!(l.starts_with("500 "), "{l}");
+        l = reply(&mut r);
+    }
+
+    // Binary garbage and NULs: syntax errors, not a crash.
+    let (mut w, mut r) = connect();
+    w.write_all(b"\x00\x01\xff\xfe\x1b[31m\r\nMAIL FROM:<\x00@x>\r\nNOOP\r\n")
+        .unwrap();
+    let mut l = reply(&mut r);
+    while !l.starts_with("250 ") {
+        assert!(l.starts_with('5'), "{l}");
+        l = reply(&mut r);
+    }
+
+    // A declared size over the transport's limit is refused at MAIL.
+    w.write_all(b"EHLO x\r\n").unwrap();
+    while !reply(&mut r).starts_with("250 ") {}
+    w.write_all(b"MAIL FROM:<a@example.com> SIZE=999999999999\r\n")
+        .unwrap();
+    let l = reply(&mut r);
+    assert!(l.starts_with("552 "), "{l}");
+
+    // Cut off in the middle of DATA: nothing is delivered or queued.
+    let (mut w, mut r) = connect();
+    w.write_all(b"EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
+        .unwrap();
+    loop {
+        if reply(&mut r).starts_with("354") {
+            break;
+        }
+    }
+    w.write_all(b"Subject: cut\r\n\r\nhalf a mess").unwrap();
+    drop(w);
+    drop(r);
+
+    // A well-behaved client, after all that.
+    let out = python(SMTPLIB_SEND, &[relay.port.to_string()]);
+    assert_eq!(out["refused"], serde_json::json!({}), "{out}");
+    let got = server.received();
+    assert_eq!(got.len(), 1, "only the good message arrived");
+    assert_eq!(got[0].parsed().subject(), Some("sign-up"));
+    assert!(env.outbox().is_empty(), "nothing was queued");
+}
