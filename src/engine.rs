@@ -447,16 +447,17 @@ impl Engine {
                     delivered_to,
                     draft: p.draft.clone(),
                 };
-                let (outbox_path, outbox_error) = match outbox.put(&p.built.raw, &meta) {
-                    Ok(path) => (Some(path), None),
-                    Err(e) => (
-                        None,
-                        Some(format!(
-                            "could not write the outbox ({}): {e}",
-                            self.paths.outbox_dir().display()
-                        )),
-                    ),
-                };
+                let (outbox_path, outbox_error) =
+                    match outbox.put_replacing(&p.built.raw, &meta, &earlier) {
+                        Ok(path) => (Some(path), None),
+                        Err(e) => (
+                            None,
+                            Some(format!(
+                                "could not write the outbox ({}): {e}",
+                                self.paths.outbox_dir().display()
+                            )),
+                        ),
+                    };
                 Err(SendError::Transport {
                     error,
                     outbox: outbox_path,

@@ -153,7 +153,17 @@ impl Outbox {
     /// on disk before the old one goes, so a crash in between leaves two copies of which
     /// flush sends only the newer.
     pub fn put(&self, raw: &[u8], meta: &OutboxMeta) -> std::io::Result<PathBuf> {
-        let old = self.find(&meta.message_id);
+        self.put_replacing(raw, meta, &self.find(&meta.message_id))
+    }
+
+    /// `put`, replacing `old`: the entries of this message the caller found just before
+    /// (a send that looked for them already need not scan the outbox again).
+    pub fn put_replacing(
+        &self,
+        raw: &[u8],
+        meta: &OutboxMeta,
+        old: &[OutboxEntry],
+    ) -> std::io::Result<PathBuf> {
         let mut meta = meta.clone();
         if let Some(o) = old.first() {
             meta.created = o.meta.created.clone();
@@ -167,7 +177,7 @@ impl Outbox {
             let _ = std::fs::remove_file(&eml);
             return Err(e);
         }
-        for o in &old {
+        for o in old {
             if let Err(e) = self.remove(o) {
                 tracing::warn!(entry = %o.name, error = %e, "could not remove the replaced outbox entry");
             }
