@@ -1,6 +1,6 @@
 //! Issue 8, secrets echoed by a server: an SMTP server that quotes the AUTH PLAIN or
 //! XOAUTH2 string (and the decoded password) in its 535 reply must not get any of it into
-//! stderr, the outbox or the log.
+//! stderr, the outbox, the log or the composer's screen.
 
 mod common;
 
@@ -132,5 +132,79 @@ fn echoed_xoauth2_string_and_token_are_redacted_everywhere() {
                 x.trim_end_matches('=').to_string(),
             ],
         );
+    }
+}
+
+/// The composer's error popup shows what the transport reported, which the transport
+/// already scrubbed: the server's 535 is on screen, the password and the AUTH string
+/// it echoed are not.
+#[test]
+fn echoed_secrets_never_reach_the_composer_screen() {
+    use missive::config::Config;
+    use missive::engine::Engine;
+    use missive::message::Draft;
+    use missive::paths::Paths;
+    use missive::ui::worker::Event;
+    use std::sync::Arc;
+
+    let port = echo_server();
+    let password = "Tr0ub4dor&3-popup";
+    let env = Env::new();
+    env.write_config(&format!(
+        "[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = 5\nusername = \"{TEST_USER}\"\npassword_cmd = \"echo '{password}'\"\n"
+    ));
+    let paths = Paths::at(
+        env.config_home.join("missive"),
+        env.data_home.join("missive"),
+    );
+    let config = Config::load(Some(env.config_path().as_path()), &paths).expect("config");
+    let engine = Arc::new(Engine::new(paths, config));
+    let draft = Draft {
+        to: vec!["bob@example.net".into()],
+        subject: "s".into(),
+        text: Some("x\n".into()),
+        ..Default::default()
+    };
+    let p = engine.prepare(&draft, Some("t")).expect("prepare");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = rt.block_on(engine.send(&p, &missive::transport::no_progress));
+    assert!(result.is_err());
+    let mut app = missive::ui::testing::app_with(
+        engine.clone(),
+        draft,
+        std::path::PathBuf::from("/"),
+        120,
+        40,
+    );
+    app.sending = Some(7);
+    app.handle_worker(Event::Sent {
+        id: 7,
+        message_id: p.built.message_id.clone(),
+        result,
+    });
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| missive::ui::view::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let screen: String = (0..40u16)
+        .map(|y| {
+            let row: String = (0..120u16)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            row + "\n"
+        })
+        .collect();
+    assert!(screen.contains("535"), "{screen}");
+    let plain =
+        base64::engine::general_purpose::STANDARD.encode(format!("\0{TEST_USER}\0{password}"));
+    for s in [
+        password.to_string(),
+        plain.clone(),
+        plain[..20].to_string(),
+        base64::engine::general_purpose::STANDARD.encode(password),
+    ] {
+        assert!(!screen.contains(&s), "{s:?} is on the screen:\n{screen}");
     }
 }
