@@ -6,6 +6,7 @@
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FileError {
@@ -110,12 +111,20 @@ pub const MAX_CONFIG_FILE: u64 = 4 * 1024 * 1024;
 
 /// A body given as a file name (`--text FILE`, `--html FILE`): a regular file as `read`
 /// does, or a pipe (`--text <(make-report)`), read up to `max` bytes. A pipe is opened
-/// non-blocking, so a FIFO nobody writes to reads as empty instead of hanging in
-/// open(2); devices, sockets and directories are refused like attachments.
+/// non-blocking, so it cannot hang in open(2); then it waits for the writer, up to
+/// `PIPE_IDLE` without a byte. Devices, sockets and directories are refused like
+/// attachments.
 pub fn read_text_source(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
+    read_text_source_within(path, max, PIPE_IDLE)
+}
+
+/// How long a body given as a pipe may go without a byte (its writer not started yet,
+/// or thinking) before it is given up on.
+pub const PIPE_IDLE: Duration = Duration::from_secs(60);
+
+fn read_text_source_within(path: &Path, max: u64, idle: Duration) -> Result<Vec<u8>, FileError> {
     use std::os::unix::fs::MetadataExt;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    use std::os::unix::io::AsRawFd;
     let meta = std::fs::metadata(path).map_err(|e| FileError::Refused(io_reason(path, &e)))?;
     // `--text /dev/null` is how scripts say "no body": the one device that is known to
     // end at once.
@@ -131,29 +140,54 @@ pub fn read_text_source(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| FileError::Refused(io_reason(path, &e)))?;
-    let fd = file.as_raw_fd();
     if !file.metadata().is_ok_and(|m| m.file_type().is_fifo()) {
         return Err(FileError::Refused(
             "was replaced while it was being opened; refused".into(),
         ));
     }
-    // Blocking reads from here: wait for the writer's data, end at its end.
-    // SAFETY: fcntl on a descriptor this function owns.
-    let ok = unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
-    };
-    if !ok {
-        return Err(FileError::Refused(
-            std::io::Error::last_os_error().to_string(),
-        ));
-    }
+    read_pipe(&file, max, idle)
+}
+
+/// Read a pipe opened non-blocking to its end: waits for a writer that has not opened
+/// it yet (a named pipe whose writer starts later), and gives up when nothing arrives for
+/// `idle` (a writer that never comes, or stalls).
+fn read_pipe(file: &std::fs::File, max: u64, idle: Duration) -> Result<Vec<u8>, FileError> {
+    use std::os::unix::io::AsRawFd;
+    let fd = file.as_raw_fd();
     let mut buf = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| FileError::Refused(e.to_string()))?;
-    if buf.len() as u64 > max {
-        return Err(FileError::StreamTooLarge { max });
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(idle.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one pollfd for a descriptor the caller owns, for the length given.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(FileError::Refused(e.to_string()));
+        }
+        if n == 0 {
+            return Err(FileError::Refused(format!(
+                "is a pipe nothing was written to for {} s; refused",
+                idle.as_secs()
+            )));
+        }
+        match (&*file).read(&mut chunk) {
+            Ok(0) => break,
+            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FileError::Refused(e.to_string())),
+        }
+        if buf.len() as u64 > max {
+            return Err(FileError::StreamTooLarge { max });
+        }
     }
     Ok(buf)
 }
@@ -202,5 +236,34 @@ mod tests {
         let ok = dir.path().join("ok");
         std::fs::write(&ok, b"hello").unwrap();
         assert_eq!(read(&ok, 5).unwrap(), b"hello");
+    }
+
+    fn fifo(dir: &Path) -> std::path::PathBuf {
+        let p = dir.join("pipe");
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        p
+    }
+
+    #[test]
+    fn a_named_pipe_whose_writer_comes_later_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = fifo(dir.path());
+        let w = p.clone();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            std::fs::write(w, b"late but whole\n").unwrap();
+        });
+        let got = read_text_source_within(&p, 1000, Duration::from_secs(20)).unwrap();
+        writer.join().unwrap();
+        assert_eq!(got, b"late but whole\n");
+    }
+
+    #[test]
+    fn a_named_pipe_nobody_writes_to_is_given_up_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = fifo(dir.path());
+        let e = read_text_source_within(&p, 1000, Duration::from_millis(200)).unwrap_err();
+        assert!(e.to_string().contains("nothing was written"), "{e}");
     }
 }
