@@ -512,18 +512,29 @@ fn body_files_are_bounded_and_never_block() {
             run.describe()
         );
     }
+    // A named pipe whose writer opens it only later: waited for, read whole. (One that
+    // nobody ever writes to is given up on after a minute: the unit tests in
+    // src/regular_file.rs show it with a shorter wait.)
     let fifo = env.path().join("body-pipe");
     mkfifo(&fifo);
+    let w = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::write(w, "written late\n").unwrap();
+    });
     let t = Instant::now();
     let run = env.run([
         OsStr::new("preview"),
+        OsStr::new("--raw"),
         OsStr::new("--to"),
         OsStr::new("b@example.net"),
         OsStr::new("--text"),
         fifo.as_os_str(),
     ]);
+    writer.join().unwrap();
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     run.expect_code(0);
+    assert!(run.stdout().contains("written late"), "{}", run.describe());
     // A pipe with a writer (what `--text <(cmd)` gives).
     let c = env.std_cmd();
     let out = std::process::Command::new("sh")
