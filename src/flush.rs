@@ -205,10 +205,11 @@ impl Engine {
         };
         // Left marked by a flush that died while handing it over: it may have arrived.
         // Said in the .json at once: this flush's own marks replace the journal's.
-        if meta.interrupted_send_may_have_arrived() {
+        let interrupted = meta.interrupted_send_may_have_arrived();
+        meta.sending = None;
+        meta.submitted = None;
+        if interrupted {
             meta.uncertain = true;
-            meta.sending = None;
-            meta.submitted = None;
             if let Err(e) = outbox.update(entry, &meta) {
                 return (
                     kept(
@@ -219,8 +220,6 @@ impl Engine {
                 );
             }
         }
-        meta.sending = None;
-        meta.submitted = None;
         let mark = Mark {
             entry: entry.name.clone(),
             sending: Some(now_rfc3339()),

@@ -205,24 +205,24 @@ pub fn secure_tree(dir: &Path) -> std::io::Result<()> {
 
 /// Write a private file (mode 0600 from creation, never briefly world-readable).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir)?;
-    write_atomic(path, bytes)
+    write_private_as(path, bytes, Durable::FileAndName)
 }
 
 /// `write_private` whose file is on disk but whose name is not until the directory is
 /// synced: for the first of two files written together, the second's sync covers both.
 pub fn write_private_name_pending(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir)?;
-    write_atomic_as(path, bytes, Durable::File)
+    write_private_as(path, bytes, Durable::File)
 }
 
 /// `write_private` without waiting for the disk (see `write_atomic_unsynced`).
 pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_as(path, bytes, Durable::Not)
+}
+
+fn write_private_as(path: &Path, bytes: &[u8], durable: Durable) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    write_atomic_unsynced(path, bytes)
+    write_atomic_as(path, bytes, durable)
 }
 
 /// A temporary file untouched for this long belongs to a writer that died (a live writer

@@ -284,13 +284,9 @@ fn connection_lost_after_the_final_dot_is_uncertain() {
     assert!(env.outbox().is_empty());
 }
 
-/// Bullet 5: a flush killed with -9 leaves no lock behind, whatever PIDs do next; the
-/// message it was handing over is marked uncertain and delivered by the next flush.
-#[test]
-fn kill_9_during_flush_leaves_no_stale_lock() {
-    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).stall_after_data(1), None);
-    let env = Env::new();
-    queue(&env, 1, "stalled");
+/// Run `outbox flush` against `server` (which takes the data and never answers) and
+/// kill -9 it once the whole first message is handed over.
+fn kill_flush_after_the_data(env: &Env, server: &SmtpServer) {
     env.write_config(
         &SmtpCfg::new(server.port, Mode::Plain, None)
             .line("timeout = 60")
@@ -310,6 +306,16 @@ fn kill_9_during_flush_leaves_no_stale_lock() {
     }
     flush.kill().unwrap();
     flush.wait().unwrap();
+}
+
+/// Bullet 5: a flush killed with -9 leaves no lock behind, whatever PIDs do next; the
+/// message it was handing over is marked uncertain and delivered by the next flush.
+#[test]
+fn kill_9_during_flush_leaves_no_stale_lock() {
+    let server = SmtpServer::start(ServerOpts::new(Mode::Plain).stall_after_data(1), None);
+    let env = Env::new();
+    queue(&env, 1, "stalled");
+    kill_flush_after_the_data(&env, &server);
     assert!(env.outbox_dir().join(".flush.lock").exists());
     let list = env.run(["outbox", "list", "--json"]).json();
     assert_eq!(list[0]["state"], "uncertain", "{list}");
@@ -327,25 +333,7 @@ fn the_uncertain_mark_of_a_killed_flush_survives_a_failed_flush() {
     let server = SmtpServer::start(ServerOpts::new(Mode::Plain).stall_after_data(1), None);
     let env = Env::new();
     queue(&env, 2, "marked");
-    env.write_config(
-        &SmtpCfg::new(server.port, Mode::Plain, None)
-            .line("timeout = 60")
-            .toml(),
-    );
-    let mut flush = env
-        .std_cmd()
-        .args(["outbox", "flush"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !server.transactions().iter().any(|t| t == "stall") {
-        assert!(Instant::now() < deadline, "the flush never reached DATA");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    flush.kill().unwrap();
-    flush.wait().unwrap();
+    kill_flush_after_the_data(&env, &server);
     let states = |env: &Env| -> Vec<String> {
         let list = env.run(["outbox", "list", "--json"]).json();
         list.as_array()

@@ -233,6 +233,21 @@ fn config_for(env: &Env, port: u16, security: &str) {
     ));
 }
 
+/// `check` and `send` through `env`'s transport under a 1 GiB memory limit: each gives
+/// up within 15 s with exit 1; their runs, to read what they said.
+fn check_and_send_are_bounded(env: &Env) -> Vec<Run> {
+    [vec!["check"], vec!["send", "--to", "b@example.net"]]
+        .into_iter()
+        .map(|args| {
+            let t = Instant::now();
+            let run = run_limited(env, &args.iter().map(OsStr::new).collect::<Vec<_>>());
+            assert!(t.elapsed() < Duration::from_secs(15), "{args:?}");
+            run.expect_code(1);
+            run
+        })
+        .collect()
+}
+
 #[test]
 fn endless_greeting_and_huge_line_bounded_in_check_and_send() {
     let endless = fake_server(b"220-hi\r\n", Some(b"220-more and more\r\n"));
@@ -241,15 +256,11 @@ fn endless_greeting_and_huge_line_bounded_in_check_and_send() {
         for security in ["starttls", "none"] {
             let env = Env::new();
             config_for(&env, port, security);
-            for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
-                let t = Instant::now();
-                let run = run_limited(&env, &args.iter().map(OsStr::new).collect::<Vec<_>>());
-                assert!(t.elapsed() < Duration::from_secs(15), "{args:?} {security}");
-                run.expect_code(1);
+            for run in check_and_send_are_bounded(&env) {
                 assert!(
                     run.stderr().contains("not an SMTP server?")
                         || run.stderr().contains("too long"),
-                    "{}",
+                    "{security}: {}",
                     run.describe()
                 );
             }
@@ -643,15 +654,11 @@ while True:
         "[transport.t]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"tls\"\nca_file = {:?}\ntimeout = 5\n",
         certs.ca.to_str().unwrap()
     ));
-    for args in [vec!["check"], vec!["send", "--to", "b@example.net"]] {
-        let t = Instant::now();
-        let run = run_limited(&env, &args.iter().map(OsStr::new).collect::<Vec<_>>());
-        assert!(t.elapsed() < Duration::from_secs(15), "{args:?}");
-        run.expect_code(1);
+    for run in check_and_send_are_bounded(&env) {
+        let err = run.stderr();
         assert!(
-            !run.stderr().contains("certificate")
-                && (run.stderr().contains("not an SMTP server?")
-                    || run.stderr().contains("too long")),
+            !err.contains("certificate")
+                && (err.contains("not an SMTP server?") || err.contains("too long")),
             "{}",
             run.describe()
         );
