@@ -1,7 +1,8 @@
-//! The composer's state and its actions; events come in through `input` (and the
-//! `keymap`), sends go out through `sending`, the worker's answers land in `answers`.
-//! `App` changes only in `handle_*` and `tick`; anything that needs the outside world (the worker, `$EDITOR`,
-//! quitting) is queued as an [`Effect`] for the event loop to carry out.
+//! The composer's state and its actions. The fields and the draft they hold are in
+//! `fields`; events come in through `input` (and the `keymap`), sends go out through
+//! `sending`, the worker's answers land in `answers`. `App` changes only in `handle_*`
+//! and `tick`; anything that needs the outside world (the worker, `$EDITOR`, quitting)
+//! is queued as an [`Effect`] for the event loop to carry out.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use super::popups::{
 use super::worker::{Command, Event as WorkerEvent, Purpose};
 
 mod answers;
+mod fields;
 mod input;
 mod keymap;
 mod sending;
@@ -186,10 +188,6 @@ pub(super) fn line_area(text: &str, placeholder: &str) -> TextArea<'static> {
     t
 }
 
-fn area_text(t: &TextArea<'_>) -> String {
-    t.lines().join("\n")
-}
-
 /// A short description of where a transport sends: host, account, directory or command.
 pub fn transport_detail(tc: &TransportConfig) -> String {
     match &tc.kind {
@@ -277,52 +275,6 @@ impl App {
         app
     }
 
-    /// Replace the composer's content with `d`.
-    pub fn load_draft(&mut self, d: &Draft) {
-        self.from_edited = d.from.as_ref().is_some_and(|f| !f.trim().is_empty());
-        let from = if self.from_edited {
-            d.from.clone().unwrap_or_default()
-        } else {
-            self.transport_from()
-        };
-        self.from = line_area(&from, "sender");
-        self.to = line_area(&d.to.join(", "), "name@example.com, …");
-        self.cc = line_area(&d.cc.join(", "), "");
-        self.bcc = line_area(&d.bcc.join(", "), "");
-        self.subject = line_area(&d.subject, "");
-        self.text = Body::new(d.text.as_deref().unwrap_or(""));
-        self.html = Body::new(d.html.as_deref().unwrap_or(""));
-        self.attachments = d
-            .attachments
-            .iter()
-            .cloned()
-            .map(AttachmentRow::new)
-            .collect();
-        self.attachment_sel = 0;
-        self.attachment_history = ListHistory::default();
-        self.markdown = d.markdown;
-        self.headers = d.headers.clone();
-        self.message_id = d.message_id.clone();
-        self.identity = d.identity.clone();
-        self.set_reply_to(&d.reply_to);
-        self.failed_outbox = None;
-        self.focus = if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() {
-            Pane::To
-        } else if d.subject.is_empty() {
-            Pane::Subject
-        } else {
-            Pane::Text
-        };
-        self.invalid.clear();
-        for p in [Pane::From, Pane::To, Pane::Cc, Pane::Bcc, Pane::ReplyTo] {
-            self.validate(p);
-        }
-        self.refresh_cursor_styles();
-        self.size = SizeState::Unknown;
-        self.measure_due = Some(Instant::now());
-        self.relayout();
-    }
-
     /// Tell the bodies where they are on screen, so the rows they keep in view follow
     /// their cursors (drawing reads that and changes nothing).
     pub fn relayout(&mut self) {
@@ -349,120 +301,8 @@ impl App {
         }
     }
 
-    /// Replace the Reply-To field's entries (an identity's, a draft's).
-    pub fn set_reply_to(&mut self, list: &[String]) {
-        self.reply_to = line_area(&list.join(", "), "");
-        self.refresh_cursor_styles();
-    }
-
     pub fn transport_config(&self) -> Option<&TransportConfig> {
         self.engine.config.transports.get(&self.transport)
-    }
-
-    pub fn area(&self, pane: Pane) -> Option<&TextArea<'static>> {
-        Some(match pane {
-            Pane::From => &self.from,
-            Pane::To => &self.to,
-            Pane::Cc => &self.cc,
-            Pane::Bcc => &self.bcc,
-            Pane::ReplyTo => &self.reply_to,
-            Pane::Subject => &self.subject,
-            Pane::Text | Pane::Html | Pane::Attachments => return None,
-        })
-    }
-
-    pub fn body(&self, pane: Pane) -> Option<&Body> {
-        match pane {
-            Pane::Text => Some(&self.text),
-            Pane::Html => Some(&self.html),
-            _ => None,
-        }
-    }
-
-    pub(super) fn body_mut(&mut self, pane: Pane) -> Option<&mut Body> {
-        match pane {
-            Pane::Text => Some(&mut self.text),
-            Pane::Html => Some(&mut self.html),
-            _ => None,
-        }
-    }
-
-    /// A header field's text area (the bodies go through [`Body`]).
-    pub(super) fn area_mut(&mut self, pane: Pane) -> Option<&mut TextArea<'static>> {
-        Some(match pane {
-            Pane::From => &mut self.from,
-            Pane::To => &mut self.to,
-            Pane::Cc => &mut self.cc,
-            Pane::Bcc => &mut self.bcc,
-            Pane::ReplyTo => &mut self.reply_to,
-            Pane::Subject => &mut self.subject,
-            Pane::Text | Pane::Html | Pane::Attachments => return None,
-        })
-    }
-
-    pub fn field_text(&self, pane: Pane) -> String {
-        if let Some(b) = self.body(pane) {
-            return b.text();
-        }
-        self.area(pane).map(area_text).unwrap_or_default()
-    }
-
-    /// The message as typed, in the engine's model.
-    pub fn draft(&self) -> Draft {
-        let list = |p: Pane| {
-            let t = self.field_text(p);
-            if t.trim().is_empty() {
-                Vec::new()
-            } else {
-                vec![t.trim().to_string()]
-            }
-        };
-        let html = self.html.text();
-        Draft {
-            from: self
-                .from_edited
-                .then(|| self.field_text(Pane::From).trim().to_string())
-                .filter(|f| !f.is_empty()),
-            to: list(Pane::To),
-            cc: list(Pane::Cc),
-            bcc: list(Pane::Bcc),
-            subject: self.field_text(Pane::Subject),
-            text: Some(self.text.text()),
-            html: (!html.is_empty()).then_some(html),
-            markdown: self.markdown,
-            attachments: self.attachments.iter().map(|a| a.spec.clone()).collect(),
-            headers: self.headers.clone(),
-            message_id: self.message_id.clone(),
-            reply_to: list(Pane::ReplyTo),
-            identity: self.identity.clone(),
-        }
-    }
-
-    /// The draft with unusable recipients left out, so its size can be known while the
-    /// person is still typing addresses.
-    fn measurable_draft(&self) -> Draft {
-        let mut d = self.draft();
-        for (field, list) in [
-            ("To", &mut d.to),
-            ("Cc", &mut d.cc),
-            ("Bcc", &mut d.bcc),
-            ("Reply-To", &mut d.reply_to),
-        ] {
-            let expanded: Vec<String> = list.iter().map(|e| self.completion.expand(e)).collect();
-            if message::parse_mailboxes(field, &expanded).is_err() {
-                list.clear();
-            }
-        }
-        if d.from
-            .as_deref()
-            .is_some_and(|f| message::parse_mailbox("From", f).is_err())
-        {
-            d.from = None;
-        }
-        if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() {
-            d.to = vec!["recipient@example.invalid".into()];
-        }
-        d
     }
 
     fn new_id(&mut self) -> u64 {
